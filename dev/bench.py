@@ -1,0 +1,447 @@
+"""Call-import benchmark, run inside one Odoo process by ``dev/bench`` (see there for options).
+
+Steps, all on the database given (a fresh copy with the addon installed):
+
+1. an account on the sandbox (history_months=1) and its configuration (numbers, SIP lines), so
+   the import sees our numbers as the production sync does;
+2. ``--contacts`` res.partner with phone numbers from the sandbox's pool of outside callers, in
+   mixed formats (set-up: batched ORM create, tracking off; not measured);
+3. the measured first import: ``account._sync_all(budget=None, parts=("calls",))``, committing
+   per page as in production (this is no test thread), RSS of this process sampled every 50 ms;
+4. the same again with unchanged data (second sync);
+5. the bare-create baseline: the same rows, turned into the import's values beforehand, stored
+   by ``teleum.call.create()`` in pages of the same size (on a scratch account, deleted after);
+6. one contact with ``--contact-calls`` calls: the SQL behind its smart-button count and its
+   first page of calls, with EXPLAIN ANALYZE.
+
+Prints one table on stdout; progress goes to stderr.
+"""
+
+import argparse
+import cProfile
+import gc
+import json
+import math
+import os
+import pstats
+import re
+import sys
+import threading
+import time
+
+import psutil
+import requests
+
+import odoo
+from odoo import SUPERUSER_ID, api
+from odoo.tools import SQL, config
+
+BENCH_PREFIX = "Bench contact"
+
+
+def progress(msg):
+    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+
+class RssSampler(threading.Thread):
+    """RSS of this process every ``interval`` seconds; ``window()`` gives the peak since ``mark()``."""
+
+    def __init__(self, interval=0.05):
+        super().__init__(daemon=True, name="bench-rss")
+        self.proc = psutil.Process()
+        self.interval = interval
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._peak = 0
+
+    def run(self):
+        while not self._stop.wait(self.interval):
+            rss = self.proc.memory_info().rss
+            with self._lock:
+                self._peak = max(self._peak, rss)
+
+    def mark(self):
+        with self._lock:
+            self._peak = self.proc.memory_info().rss
+
+    def peak(self):
+        with self._lock:
+            return max(self._peak, self.proc.memory_info().rss)
+
+    def stop(self):
+        self._stop.set()
+
+
+def idle_rss(seconds=1.0):
+    gc.collect()
+    proc, samples = psutil.Process(), []
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        samples.append(proc.memory_info().rss)
+        time.sleep(0.05)
+    return sorted(samples)[len(samples) // 2]
+
+
+def mb(n):
+    return n / (1024 * 1024)
+
+
+def phone_format(number, i):
+    """Mixed formats people type: +7 912 345-67-89, 8 (912) 345-67-89, 79123456789."""
+    nat = number[1:]
+    kind = i % 3
+    if kind == 0:
+        return f"+7 {nat[:3]} {nat[3:6]}-{nat[6:8]}-{nat[8:]}"
+    if kind == 1:
+        return f"8 ({nat[:3]}) {nat[3:6]}-{nat[6:8]}-{nat[8:]}"
+    return number
+
+
+class Sandbox:
+    def __init__(self, api_url):
+        self.base = api_url.split("/api/v3/")[0].rstrip("/") + "/_sandbox/"
+
+    def stats(self):
+        return requests.get(self.base + "stats", timeout=30).json()["requests"]
+
+    def reset_stats(self):
+        requests.post(self.base + "reset_stats", timeout=30).raise_for_status()
+
+    def external_numbers(self, n):
+        return requests.get(self.base + "external_numbers", params={"n": n}, timeout=120).json()["numbers"]
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.sandbox = Sandbox(args.sandbox)
+        self.results = {}
+        self.notes = []
+
+    # ------------------------------------------------------------------ set-up
+    def setup(self, env):
+        a = self.args
+        env.company.country_id = env.ref("base.ru")
+        Account = env["teleum.account"]
+        account = Account.create({
+            "name": "Teleum (bench)", "api_url": a.sandbox, "login": "demo@example.com",
+            "password": "989864", "history_months": 1, "company_id": env.company.id,
+        })
+        env.cr.commit()
+        t = time.perf_counter()
+        account._sync_all(budget=None, parts=("config",))
+        if account.state != "ok":
+            raise SystemExit(f"config sync failed: {account.last_error}")
+        progress(f"account {account.id} connected, configuration synced in {time.perf_counter() - t:.1f}s "
+                 f"({len(account.number_ids)} numbers, {len(account.sip_ids)} SIP lines)")
+        # Contacts: outside callers of the sandbox first (those the calls use), in mixed formats.
+        t = time.perf_counter()
+        numbers = self.sandbox.external_numbers(a.contacts) if a.contacts else []
+        Partner = env["res.partner"].with_context(
+            tracking_disable=True, mail_create_nolog=True, mail_create_nosubscribe=True, mail_notrack=True,
+        )
+        batch = 2000
+        for start in range(0, len(numbers), batch):
+            vals = []
+            for i in range(start, min(start + batch, len(numbers))):
+                field = "mobile" if i % 7 == 3 else "phone"
+                vals.append({"name": f"{BENCH_PREFIX} {i + 1}", field: phone_format(numbers[i], i)})
+            Partner.create(vals)
+            env.cr.commit()
+            env.invalidate_all()
+            if start // batch % 5 == 4:
+                progress(f"  {start + len(vals)} contacts")
+        progress(f"{len(numbers)} contacts created in {time.perf_counter() - t:.1f}s")
+        env.cr.execute("ANALYZE res_partner")
+        env.cr.commit()
+        return account.id
+
+    # ------------------------------------------------------------------ import
+    def sync(self, env, account_id, label, sampler, profile_path=None):
+        account = env["teleum.account"].browse(account_id)
+        env.invalidate_all()
+        idle = idle_rss()
+        self.sandbox.reset_stats()
+        sampler.mark()
+        prof = cProfile.Profile() if profile_path else None
+        t = time.perf_counter()
+        if prof:
+            prof.enable()
+        account._sync_all(budget=None, parts=("calls",))
+        if prof:
+            prof.disable()
+        elapsed = time.perf_counter() - t
+        peak = sampler.peak()
+        after = idle_rss(0.5)
+        stats = self.sandbox.stats()
+        env.invalidate_all()
+        if account.state != "ok":
+            raise SystemExit(f"{label} failed: {account.last_error}")
+        if prof:
+            prof.dump_stats(profile_path)
+            with open(profile_path + ".txt", "w") as out:
+                ps = pstats.Stats(prof, stream=out).strip_dirs()
+                out.write("== by cumulative time ==\n")
+                ps.sort_stats("cumulative").print_stats(60)
+                out.write("\n== by own time ==\n")
+                ps.sort_stats("tottime").print_stats(40)
+            progress(f"profile of the {label}: {profile_path} (+ .txt summary)")
+        env.cr.execute("SELECT count(*) FROM teleum_call WHERE account_id = %s", (account_id,))
+        count = env.cr.fetchone()[0]
+        progress(f"{label}: {elapsed:.1f}s, {count} calls stored, requests {stats}")
+        return {"time": elapsed, "idle": idle, "peak": peak, "after": after, "stats": stats, "count": count}
+
+    # ------------------------------------------------------------------ bare create
+    def bare_create(self, env, account_id):
+        """The import's own values for the same rows, stored by create() alone, page by page."""
+        from odoo.addons.teleum_telephony.models import teleum_account as ta
+        from odoo.addons.teleum_telephony.teleum_api import TeleumClient
+
+        account = env["teleum.account"].browse(account_id)
+        Call = env["teleum.call"]
+        scratch = env["teleum.account"].create({
+            "name": "Bench scratch", "api_url": self.args.sandbox, "history_months": 1,
+            "company_id": account.company_id.id,
+        })
+        env.cr.commit()
+        client = TeleumClient("demo@example.com", "989864", base_url=self.args.sandbox,
+                              timezone=account.timezone, timeout=60)
+        ctx = Call._import_context(account)
+        pages = []
+        t = time.perf_counter()
+        for month in account._calls_months():
+            offset, carry = 0, {}
+            while True:
+                page = client.report_calls(month.year, month.month, start=offset, limit=ta.CALL_PAGE_SIZE)
+                vals_list = []
+                for row in page.calls:
+                    fp = Call._fingerprint(row, month)
+                    carry[fp] = carry.get(fp, 0) + 1
+                    vals_list.append(Call._values_from_row(scratch, fp, carry[fp], row, ctx))
+                Call._match_partners(vals_list, scratch)
+                if vals_list:
+                    pages.append(vals_list)
+                offset += len(page.calls)
+                if len(page.calls) < ta.CALL_PAGE_SIZE or offset >= page.count:
+                    break
+        rows = sum(len(p) for p in pages)
+        progress(f"bare create: {rows} rows prepared in {time.perf_counter() - t:.1f}s (not measured)")
+        env.invalidate_all()
+        t = time.perf_counter()
+        for vals_list in pages:
+            Call.create(vals_list)
+            env.flush_all()
+            env.cr.commit()
+            env.invalidate_all()
+        elapsed = time.perf_counter() - t
+        progress(f"bare create: {rows} rows in {elapsed:.1f}s")
+        env.cr.execute("DELETE FROM teleum_call WHERE account_id = %s", (scratch.id,))
+        scratch.unlink()
+        env.cr.commit()
+        return {"time": elapsed, "rows": rows}
+
+    # ------------------------------------------------------------------ query plans
+    def contact_plans(self, env):
+        want = self.args.contact_calls
+        cr = env.cr
+        cr.execute("""SELECT partner_id, count(*) FROM teleum_call WHERE partner_id IS NOT NULL
+                      GROUP BY partner_id ORDER BY 2 DESC, 1 LIMIT 1""")
+        row = cr.fetchone()
+        if not row:
+            return {"note": "no call matched a contact", "plans": []}
+        partner_id, natural = row
+        moved = 0
+        if natural < want:
+            moved = want - natural
+            cr.execute("""UPDATE teleum_call SET partner_id = %s WHERE id IN (
+                            SELECT id FROM teleum_call WHERE partner_id IS DISTINCT FROM %s
+                            ORDER BY md5(id::text) LIMIT %s)""", (partner_id, partner_id, moved))
+            cr.commit()
+        cr.execute("ANALYZE teleum_call")
+        cr.execute("ANALYZE res_partner")
+        cr.commit()
+        admin = env.ref("base.user_admin")
+        uenv = env(user=admin.id, su=False, context={"allowed_company_ids": [env.company.id]})
+        partner = uenv["res.partner"].browse(partner_id)
+        Call = uenv["teleum.call"]
+        domain = partner.action_teleum_calls()["domain"]
+        plans = []
+        for label, run in (
+            ("smart-button count", lambda: partner.teleum_call_count),
+            ("first page (80, newest first)", lambda: Call.search(domain, limit=80)),
+        ):
+            uenv.invalidate_all()
+            captured = capture_sql(uenv.cr, run)
+            calls = [q for q in captured if re.search(r'\bFROM\s+"teleum_call"', q[0])]
+            for sql, params in calls:
+                cr.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+                plan = [r[0] for r in cr.fetchall()]
+                seq = [ln.strip() for ln in plan if "Seq Scan" in ln]
+                seq_calls = [ln for ln in seq if "on teleum_call" in ln]
+                ms = next((float(m[1]) for ln in plan if (m := re.search(r"Execution Time: ([\d.]+)", ln))), None)
+                plans.append({"label": label, "sql": cr.mogrify(sql, params).decode(), "plan": plan,
+                              "seq": seq, "seq_calls": seq_calls, "ms": ms})
+        count = partner.teleum_call_count
+        return {"partner_id": partner_id, "natural": natural, "moved": moved, "count": count, "plans": plans}
+
+
+def capture_sql(cr, func):
+    """Run ``func`` and return the (query, params) it sent to PostgreSQL."""
+    captured = []
+    original = cr.execute
+
+    def spy(query, params=None, log_exceptions=True):
+        if isinstance(query, SQL):
+            captured.append((query.code, tuple(query.params)))
+        else:
+            captured.append((query, params))
+        return original(query, params, log_exceptions)
+
+    cr.execute = spy
+    try:
+        func()
+    finally:
+        del cr.execute
+    return captured
+
+
+def expected_pages(count, size):
+    """Pages the sync reads for a month of ``count`` rows: each page after the first re-reads the
+    last row of the previous one (the check that the listing did not shift), so it brings size-1."""
+    return 1 + math.ceil(max(0, count - size) / (size - 1))
+
+
+def verdict(ok):
+    return "PASS" if ok else "MISS"
+
+
+def print_table(a, r):
+    first, second, bare, plans = r["first"], r["second"], r["bare"], r["plans"]
+    n = first["count"]
+    stats = first["stats"]
+    rc = stats.get("reportCalls", 0)
+    months = r["months"]
+    data_pages = sum(expected_pages(c, r["page_size"]) for c in months.values())
+    other = sum(v for k, v in stats.items() if k != "reportCalls")
+    total = sum(stats.values())
+    ratio = first["time"] / bare["time"] if bare["time"] else float("inf")
+    # import / bare create as the issue states it: rate of the import over rate of bare create
+    rate_ratio = (n / first["time"]) / (bare["rows"] / bare["time"]) if first["time"] and bare["time"] else 0
+    resync_ratio = first["time"] / second["time"] if second["time"] else float("inf")
+    growth = first["peak"] - first["idle"]
+    lines = []
+    w = lines.append
+    w("")
+    w(f"Teleum call-import benchmark — {n:,} calls in {len(months)} month(s) read, {r['contacts']:,} contacts, "
+      f"page size {r['page_size']}, {os.cpu_count()} CPUs")
+    w("=" * 100)
+    fmt = "{:<52} {:>22}  {}"
+    w(fmt.format("measure", "value", "goal"))
+    w("-" * 100)
+    w(fmt.format("first import: wall time", f"{first['time']:.1f} s", ""))
+    w(fmt.format("first import: calls per second", f"{n / first['time']:,.0f} /s", ""))
+    w(fmt.format("bare create() of the same rows: wall time", f"{bare['time']:.1f} s", ""))
+    w(fmt.format("bare create(): calls per second", f"{bare['rows'] / bare['time']:,.0f} /s", ""))
+    w(fmt.format("import / bare create (rate; = bare time / import time)", f"{rate_ratio:.2f}",
+                 f">= 0.50  {verdict(rate_ratio >= 0.5)}"))
+    w(fmt.format("HTTP requests by method (first import)", "", ""))
+    for k in sorted(stats):
+        w(fmt.format(f"    {k}", stats[k], ""))
+    w(fmt.format("    total", total, ""))
+    w(fmt.format("pages of calls (per month read, 1-row overlap)",
+                 f"{data_pages} ({' + '.join(str(expected_pages(c, r['page_size'])) for c in months.values())})", ""))
+    const = total - data_pages
+    w(fmt.format("requests - pages", f"{const}",
+                 f"constant, nothing per call/contact  {verdict(rc == data_pages and other <= 2 * len(months) + 2)}"))
+    w(fmt.format("second sync (unchanged data): wall time", f"{second['time']:.1f} s", ""))
+    w(fmt.format("second sync: requests", f"{sum(second['stats'].values())} "
+                 f"({', '.join(f'{k} {v}' for k, v in sorted(second['stats'].items()))})", ""))
+    w(fmt.format("first import / second sync", f"{resync_ratio:.1f}x", f">= 10x  {verdict(resync_ratio >= 10)}"))
+    w(fmt.format("RSS of the Odoo process: idle before import", f"{mb(first['idle']):.0f} MB", ""))
+    w(fmt.format("RSS: peak during import", f"{mb(first['peak']):.0f} MB", ""))
+    w(fmt.format("RSS: growth during import (peak - idle)", f"{mb(growth):.0f} MB",
+                 f"< 200 MB  {verdict(growth < 200 * 1024 * 1024)}"))
+    w(fmt.format("RSS: idle after import", f"{mb(first['after']):.0f} MB", ""))
+    w(fmt.format("RSS: peak during second sync (growth)", f"{mb(second['peak']):.0f} MB "
+                 f"(+{mb(second['peak'] - second['idle']):.0f})", ""))
+    if plans.get("plans"):
+        w(fmt.format(f"contact #{plans['partner_id']}: calls (smart button)", f"{plans['count']:,}", ""))
+        if plans["moved"]:
+            w(f"    (its number matched {plans['natural']} calls; {plans['moved']} more calls were reassigned to it "
+              f"in SQL after the import to reach {a.contact_calls})")
+        all_ok = True
+        for p in plans["plans"]:
+            ok = not p["seq_calls"]
+            all_ok &= ok
+            w(fmt.format(f"  {p['label']}: query time", f"{p['ms']:.2f} ms",
+                         f"index, no Seq Scan on teleum_call  {verdict(ok)}"))
+        w(fmt.format("contact's count and first page use indexes", "", verdict(all_ok)))
+    else:
+        w(f"contact queries: {plans.get('note')}")
+        all_ok = False
+    w("-" * 100)
+    goals = {
+        "import / bare create >= 0.5": rate_ratio >= 0.5,
+        "requests = pages + constant": rc == data_pages and other <= 2 * len(months) + 2,
+        "re-sync >= 10x faster": resync_ratio >= 10,
+        "memory growth < 200 MB": growth < 200 * 1024 * 1024,
+        "contact queries use indexes": all_ok,
+    }
+    w("goals: " + ", ".join(f"{k}: {verdict(v)}" for k, v in goals.items()))
+    w("")
+    for p in plans.get("plans", []):
+        w(f"-- {p['label']}")
+        w(p["sql"])
+        for ln in p["plan"]:
+            w("   " + ln)
+        w("")
+    print("\n".join(lines), flush=True)
+    return goals
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--conf", required=True)
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--sandbox", required=True, help="the sandbox API URL (…/api/v3/)")
+    parser.add_argument("--calls", type=int, default=100000)
+    parser.add_argument("--contacts", type=int, default=50000)
+    parser.add_argument("--contact-calls", type=int, default=2000)
+    parser.add_argument("--profile", default="", help="write a cProfile of the first import to this path")
+    parser.add_argument("--json", default="", help="also write the raw results as JSON here")
+    a = parser.parse_args()
+
+    config.parse_config(["-c", a.conf, "-d", a.db, "--log-level=warn"])
+    odoo.netsvc.init_logger()
+    from odoo.modules.registry import Registry
+    registry = Registry(a.db)
+    from odoo.addons.teleum_telephony.models import teleum_account as ta
+
+    bench = Bench(a)
+    sampler = RssSampler()
+    sampler.start()
+    r = {"page_size": ta.CALL_PAGE_SIZE, "contacts": a.contacts}
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        account_id = bench.setup(env)
+        account = env["teleum.account"].browse(account_id)
+        client = account._get_client()
+        r["months"] = {m.strftime("%Y-%m"): client.report_calls(m.year, m.month, start=0, limit=1).count
+                       for m in account._calls_months()}
+        progress(f"months the import reads: {r['months']}")
+        cr.commit()
+        r["first"] = bench.sync(env, account_id, "first import", sampler, a.profile or None)
+        r["second"] = bench.sync(env, account_id, "second sync", sampler)
+        r["bare"] = bench.bare_create(env, account_id)
+        r["plans"] = bench.contact_plans(env)
+        cr.commit()
+    sampler.stop()
+    goals = print_table(a, r)
+    if a.json:
+        with open(a.json, "w") as out:
+            json.dump({k: v for k, v in r.items()}, out, default=str, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,167 @@
+# Shared set-up for the dev commands (sourced, not run). Every step is idempotent, so each
+# command can start from a fresh clone on a fresh machine.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+DEV="$ROOT/.dev"                      # git-ignored: cluster, addons path, logs, configs
+VENV="$ROOT/.venv"
+PY="$VENV/bin/python"
+ODOO_SRC=${ODOO_SRC:-/opt/odoo/18.0}
+PGPORT=${TELEUM_PGPORT:-55432}
+PGHOST=127.0.0.1
+PGUSER_ODOO=odoo
+MODULE=teleum_telephony
+export PGPORT PGHOST
+
+log() { printf '\033[1m[teleum]\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[31m[teleum] %s\033[0m\n' "$*" >&2; exit 1; }
+
+check_odoo() {
+  if [ ! -f "$ODOO_SRC/odoo-bin" ] || [ ! -d "$ODOO_SRC/odoo/addons/base" ]; then
+    die "Odoo 18.0 source not found at ODOO_SRC=$ODOO_SRC.
+Get an Odoo 18.0 Community checkout (for example: git clone --depth 1 -b 18.0 <odoo repository> /opt/odoo/18.0)
+and either put it at /opt/odoo/18.0 or run: export ODOO_SRC=/path/to/odoo-18.0"
+  fi
+  grep -q "version_info = (18, 0" "$ODOO_SRC/odoo/release.py" \
+    || die "ODOO_SRC=$ODOO_SRC is not Odoo 18.0 (see $ODOO_SRC/odoo/release.py)."
+}
+
+ensure_venv() {
+  local stamp="$VENV/.requirements.sha"
+  local want
+  want=$(cat "$ROOT"/requirements/*.txt | sha1sum | cut -d' ' -f1)
+  if [ -x "$PY" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return; fi
+  log "Installing the virtualenv in .venv (Odoo 18 requirements + ours, pinned in requirements/)"
+  [ -x "$PY" ] || python3 -m venv "$VENV"
+  "$PY" -m pip install -q --disable-pip-version-check --upgrade pip wheel setuptools
+  "$PY" -m pip install -q --disable-pip-version-check \
+    -r "$ROOT/requirements/odoo18.txt" -r "$ROOT/requirements/dev.txt"
+  echo "$want" > "$stamp"
+}
+
+pg_bindir() {
+  local d
+  for d in "$(pg_config --bindir 2>/dev/null || true)" /usr/lib/postgresql/*/bin; do
+    if [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ]; then echo "$d"; return; fi
+  done
+  die "PostgreSQL server binaries not found: apt-get install postgresql"
+}
+
+# Run a PostgreSQL tool as the 'postgres' system user (the server refuses to run as root).
+as_pg() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+ensure_pg() {
+  local bin data="$DEV/pgdata"
+  bin=$(pg_bindir)
+  mkdir -p "$DEV"
+  if [ ! -f "$data/PG_VERSION" ]; then
+    log "Creating the PostgreSQL cluster in .dev/pgdata"
+    mkdir -p "$data"
+    [ "$(id -u)" = 0 ] && chown postgres: "$data" && chmod 700 "$data"
+    # postgres must be able to reach the data folder through the project's path
+    [ "$(id -u)" = 0 ] && chmod o+x "$ROOT" "$DEV" 2>/dev/null || true
+    as_pg "$bin/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    cat >> "$data/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $PGPORT
+unix_socket_directories = ''
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+shared_buffers = 256MB
+max_connections = 60
+CONF
+  fi
+  if ! as_pg "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+    log "Starting PostgreSQL on $PGHOST:$PGPORT"
+    as_pg "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 start >/dev/null
+    PG_STARTED_HERE=1
+  fi
+  as_pg "$bin/psql" -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -tAc \
+    "SELECT 1 FROM pg_roles WHERE rolname='$PGUSER_ODOO'" | grep -q 1 \
+    || as_pg "$bin/psql" -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -qc \
+      "CREATE ROLE $PGUSER_ODOO LOGIN CREATEDB"
+}
+
+PG_STARTED_HERE=0
+# Stop PostgreSQL only if this command started it (another command may be using it).
+stop_pg() {
+  [ "$PG_STARTED_HERE" = 1 ] || return 0
+  local bin; bin=$(pg_bindir)
+  as_pg "$bin/pg_ctl" -D "$DEV/pgdata" -m fast stop >/dev/null 2>&1 || true
+}
+
+# Odoo finds addons by folder name: link the checkout (any name) as .dev/addons/teleum_telephony.
+ensure_addons_path() {
+  mkdir -p "$DEV/addons"
+  ln -sfn "$ROOT" "$DEV/addons/$MODULE"
+}
+
+# write_conf FILE DB [extra lines...]
+write_conf() {
+  local file=$1 db=$2; shift 2
+  {
+    echo "[options]"
+    echo "addons_path = $ODOO_SRC/odoo/addons,$DEV/addons"
+    echo "data_dir = $DEV/filestore"
+    echo "db_host = $PGHOST"
+    echo "db_port = $PGPORT"
+    echo "db_user = $PGUSER_ODOO"
+    echo "db_password = False"
+    echo "db_name = $db"
+    echo "dbfilter = ^$db\$"
+    echo "list_db = False"
+    for line in "$@"; do echo "$line"; done
+  } > "$file"
+}
+
+odoo_bin() { "$PY" "$ODOO_SRC/odoo-bin" "$@"; }
+
+dropdb_if_exists() {
+  local bin; bin=$(pg_bindir)
+  as_pg "$bin/dropdb" -h "$PGHOST" -p "$PGPORT" -U postgres --if-exists --force "$1"
+  rm -rf "$DEV/filestore/filestore/$1"
+}
+
+# Chromium for the browser tests (Odoo tours): Debian's package, found by Odoo with `which chromium`.
+ensure_chromium() {
+  if command -v chromium >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1; then return; fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "Installing Chromium (Debian package) for the browser tests"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >"$DEV/chromium-install.log" 2>&1 \
+      || log "Chromium could not be installed (see $DEV/chromium-install.log): browser tests will be skipped"
+  else
+    log "Chromium not found: browser tests will be skipped (sudo apt-get install chromium)"
+  fi
+}
+
+setup_all() {
+  check_odoo
+  ensure_venv
+  ensure_pg
+  ensure_addons_path
+}
+
+# A database with Odoo and our dependencies installed, copied for each test run (installing
+# crm takes minutes; our module is installed fresh on each copy).
+TEMPLATE_DB=teleum_template
+ensure_template_db() {
+  local bin deps stamp
+  bin=$(pg_bindir)
+  deps=$("$PY" -c "import ast,sys; print(','.join(ast.literal_eval(open('$ROOT/__manifest__.py').read())['depends']))")
+  stamp="$deps|$(sha1sum "$ODOO_SRC/odoo/release.py" | cut -c1-12)"
+  if as_pg "$bin/psql" -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -tAc \
+      "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname='$TEMPLATE_DB'" \
+      | grep -qxF "$stamp"; then
+    return
+  fi
+  log "Building the template database ($deps); this takes a few minutes once"
+  dropdb_if_exists "$TEMPLATE_DB"
+  write_conf "$DEV/template.conf" "$TEMPLATE_DB"
+  odoo_bin -c "$DEV/template.conf" -d "$TEMPLATE_DB" -i "$deps" --stop-after-init --without-demo=all \
+    --log-level=warn --logfile="$DEV/template.log" || { tail -30 "$DEV/template.log"; die "Template build failed"; }
+  as_pg "$bin/psql" -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -qc \
+    "COMMENT ON DATABASE $TEMPLATE_DB IS '$stamp'"
+}

@@ -1,0 +1,120 @@
+from odoo import _, api, fields, models
+
+from ..tools import normalize_phone
+from .crm_lead import RECENT_CALLS
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    teleum_phone_key = fields.Char(compute="_compute_teleum_keys", store=True, index="btree_not_null",
+                                   groups="base.group_user")
+    teleum_mobile_key = fields.Char(compute="_compute_teleum_keys", store=True, index="btree_not_null",
+                                    groups="base.group_user")
+    teleum_call_ids = fields.One2many("teleum.call", "partner_id", string="Call history")
+    teleum_call_count = fields.Integer("Calls", compute="_compute_teleum_call_count")
+    teleum_recent_call_ids = fields.Many2many(
+        "teleum.call", string="Latest calls", compute="_compute_teleum_recent_call_ids",
+        groups="teleum_telephony.group_teleum_own",
+        help="The latest calls with this contact (and, for a company, with its contacts).",
+    )
+    teleum_forward_ids = fields.One2many(
+        "teleum.forward", "partner_id", string="Forwards to this contact",
+        groups="teleum_telephony.group_teleum_own",
+        help="Forwards of our Teleum numbers that ring this contact.",
+    )
+
+    @api.depends("phone", "mobile", "country_id")
+    def _compute_teleum_keys(self):
+        for partner in self:
+            country = partner.country_id or partner.company_id.country_id or self.env.company.country_id
+            args = (country.code, country.phone_code) if country else ("RU", 7)
+            partner.teleum_phone_key = normalize_phone(partner.phone, *args) or False
+            partner.teleum_mobile_key = normalize_phone(partner.mobile, *args) or False
+
+    def _compute_teleum_call_count(self):
+        """A company counts its contacts' calls too."""
+        Call = self.env["teleum.call"]
+        allowed = Call.has_access("read")
+        for partner in self:
+            if not partner.id or not allowed:
+                partner.teleum_call_count = 0
+                continue
+            partner.teleum_call_count = Call.search_count([("partner_id", "child_of", partner.id)])
+
+    def _compute_teleum_recent_call_ids(self):
+        Call = self.env["teleum.call"]
+        allowed = Call.has_access("read")
+        for partner in self:
+            partner.teleum_recent_call_ids = (allowed and partner.id and Call.search(
+                [("partner_id", "child_of", partner.id)], limit=RECENT_CALLS)) or Call
+
+    def action_teleum_route_calls(self):
+        """Open the editor that makes one of our numbers ring this contact."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Route calls to %(name)s", name=self.display_name),
+            "res_model": "teleum.route.calls.wizard",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {"default_partner_id": self.id},
+        }
+
+    @api.model
+    def _teleum_partners_by_number(self, keys, company):
+        """{number key: partner id} for the given keys; several matches prefer one commercial partner."""
+        partners = self.with_context(active_test=False).search_read(
+            ["|", ("teleum_phone_key", "in", list(keys)), ("teleum_mobile_key", "in", list(keys)),
+             ("active", "=", True), ("company_id", "in", [False, company.id])],
+            ["teleum_phone_key", "teleum_mobile_key", "commercial_partner_id"], order="id",
+        )
+        matches = {}
+        for p in partners:
+            for key in {p["teleum_phone_key"], p["teleum_mobile_key"]} & keys:
+                matches.setdefault(key, []).append(p)
+        result = {}
+        for key, found in matches.items():
+            commercial = {p["commercial_partner_id"][0] for p in found if p["commercial_partner_id"]}
+            if len(found) == 1:
+                result[key] = found[0]["id"]
+            elif len(commercial) == 1:
+                result[key] = commercial.pop()
+            else:  # different companies share the number: the oldest contact, deterministically
+                result[key] = found[0]["id"]
+        return result
+
+    def _teleum_link_calls(self):
+        """Calls from a number that matched nobody are linked once a contact has that number."""
+        keys = set(self.mapped("teleum_phone_key")) | set(self.mapped("teleum_mobile_key"))
+        keys.discard(False)
+        if not keys:
+            return
+        calls = self.env["teleum.call"].sudo().search([("partner_id", "=", False), ("remote_number", "in", list(keys))])
+        for company in calls.company_id:
+            company_calls = calls.filtered(lambda c, company=company: c.company_id == company)
+            matched = self._teleum_partners_by_number(keys, company)
+            for key in set(company_calls.mapped("remote_number")):
+                if matched.get(key):
+                    company_calls.filtered(lambda c, key=key: c.remote_number == key).partner_id = matched[key]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        partners = super().create(vals_list)
+        if any(v.get("phone") or v.get("mobile") for v in vals_list):
+            partners._teleum_link_calls()
+        return partners
+
+    def write(self, vals):
+        res = super().write(vals)
+        if "phone" in vals or "mobile" in vals:
+            self._teleum_link_calls()
+        return res
+
+    def action_teleum_calls(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("teleum_telephony.teleum_call_action")
+        action["domain"] = [("partner_id", "child_of", self.id)]
+        action["context"] = {"search_default_group_by_none": 1}
+        return action

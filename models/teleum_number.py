@@ -1,0 +1,78 @@
+from odoo import _, api, fields, models
+
+from ..tools import normalize_phone
+
+
+class TeleumNumber(models.Model):
+    _name = "teleum.number"
+    _inherit = ["teleum.binding.mixin", "mail.thread"]
+    _description = "Teleum Number"
+    _order = "number"
+    _rec_name = "number_formatted"
+
+    number = fields.Char("Number (E.164)", required=True, index=True, readonly=True,
+                         help="International number without '+', as Teleum writes it.")
+    number_formatted = fields.Char("Number", readonly=True)
+    connected_tariff_ids = fields.One2many("teleum.connected.tariff", "number_id", string="Tariffs")
+    tariff_name = fields.Char("Tariff", compute="_compute_tariff_name")
+    forward_ids = fields.One2many("teleum.forward", "number_id", string="Forwards")
+    forward_count = fields.Integer(compute="_compute_forward_count")
+    # Automatic leads for unknown callers (used by the call import)
+    auto_lead = fields.Boolean("Create leads for unknown callers",
+                               help="An inbound call from a number that matches no contact creates a lead.")
+    lead_team_id = fields.Many2one("crm.team", "Sales team", check_company=True)
+    lead_user_id = fields.Many2one("res.users", "Salesperson")
+
+    _sql_constraints = [
+        ("number_account_uniq", "unique(account_id, number)", "A number is connected once per account."),
+    ]
+
+    def _compute_tariff_name(self):
+        for rec in self:
+            rec.tariff_name = ", ".join(rec.connected_tariff_ids.mapped("name"))
+
+    def _compute_forward_count(self):
+        for rec in self:
+            rec.forward_count = len(rec.forward_ids)
+
+    @api.depends("number_formatted", "number")
+    def _compute_display_name(self):
+        for rec in self:
+            rec.display_name = rec.number_formatted or (rec.number and "+" + rec.number) or _("New number")
+
+    @api.model
+    def _sync_from_teleum(self, account, client):
+        """Connected numbers, with the id Teleum uses for them elsewhere.
+
+        getConnectedNumbers gives no id: it is found by number in getRCIDs (the numbers that can be
+        presented as caller ID) and getConnectedTariffs (the numbers tariffs are attached to).
+        """
+        ids_by_number = {}
+        for tariff in client.get_connected_tariffs():
+            if tariff.number_id and tariff.number:
+                ids_by_number[normalize_phone(tariff.number)] = tariff.number_id
+        for rcid in client.get_rcids():
+            ids_by_number.setdefault(normalize_phone(rcid.number_formatted), rcid.id)
+        items = {}
+        for num in client.get_connected_numbers():
+            key = normalize_phone(num.number) or num.number
+            items[key] = {"number_formatted": num.number_formatted or False,
+                          "teleum_id": ids_by_number.get(key) or False}
+        result = self._bind(account, items, key="number")
+        # the tariffs were synced before their numbers existed: link them now
+        tariffs = self.env["teleum.connected.tariff"].search([("account_id", "=", account.id)])
+        tariffs._compute_number_id()
+        return result
+
+    def action_open_forwards(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("teleum_telephony.teleum_forward_action")
+        action["domain"] = [("number_id", "=", self.id)]
+        action["context"] = {"default_number_id": self.id}
+        return action
+
+    def action_refresh_forwards(self):
+        """Read this number's forwards from Teleum again."""
+        for number in self:
+            self.env["teleum.forward"]._sync_number(number, number.account_id._get_client())
+        return True

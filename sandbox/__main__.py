@@ -1,0 +1,48 @@
+"""``python -m sandbox``: run the Teleum sandbox in the foreground until Ctrl-C (or SIGTERM)."""
+
+import argparse
+import signal
+import sys
+import threading
+
+from .server import TeleumSandbox
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m sandbox", description="Teleum API v3 sandbox server.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8070, help="0 picks a free port (default 8070)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--months", type=int, default=3, help="months of call history (default 3)")
+    parser.add_argument("--calls-per-month", type=int, default=200)
+    parser.add_argument("--session-ttl", type=float, default=900, help="seconds of inactivity (default 900)")
+    parser.add_argument("--session-error-style", choices=("http401", "body"), default="http401")
+    parser.add_argument("--record-link-ttl", type=float, default=300)
+    parser.add_argument("--today", help="last day of the call history, YYYY-mm-dd (default: today, Moscow)")
+    parser.add_argument("--verbose", action="store_true", help="log every request (secrets redacted)")
+    args = parser.parse_args(argv)
+
+    sandbox = TeleumSandbox(seed=args.seed, months=args.months, calls_per_month=args.calls_per_month,
+                            session_ttl=args.session_ttl, session_error_style=args.session_error_style,
+                            today=args.today, record_link_ttl=args.record_link_ttl, verbose=args.verbose)
+    sandbox.start(args.host, args.port)
+    print(f"Teleum sandbox: {sandbox.url}", flush=True)
+    for account in sandbox.api.accounts.values():
+        print(f"  login {account.email} / {account.password}  (contract {account.contract}, "
+              f"vivaid {account.vivaid})")
+    print(f"  control: {sandbox.base_url}_sandbox/stats  -  Ctrl-C to stop", flush=True)
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sandbox.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

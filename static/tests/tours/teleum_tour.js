@@ -1,0 +1,96 @@
+/** @odoo-module **/
+
+import { registry } from "@web/core/registry";
+
+function fail(message) {
+    throw new Error(message);
+}
+
+/**
+ * Opened on a contact that has calls with a recording (see tests/test_tour.py): shows the calls,
+ * plays a recording through /teleum/recording/<id> (seeking with a Range request too), then
+ * routes one of our Teleum numbers to the contact's mobile.
+ */
+registry.category("web_tour.tours").add("teleum_contact_tour", {
+    steps: () => [
+        {
+            content: "The contact form is open",
+            trigger: ".o_form_view .o_field_widget[name=name] input",
+        },
+        {
+            content: "Open the Calls tab",
+            trigger: ".o_notebook .nav-link:contains(Calls)",
+            run: "click",
+        },
+        {
+            content: "The latest calls are listed",
+            trigger: ".o_teleum_partner_calls .o_data_row",
+        },
+        {
+            content: "Play a recording in place",
+            trigger: ".o_teleum_partner_calls audio.o_teleum_audio",
+            async run() {
+                const audio = this.anchor;
+                const src = audio.getAttribute("src");
+                if (!/^\/teleum\/recording\/\d+$/.test(src)) {
+                    fail(`The player must use Odoo's route, got ${src}`);
+                }
+                // seeking: the browser asks for a byte range, the controller answers 206
+                const partial = await fetch(src, { headers: { Range: "bytes=10-99" } });
+                if (partial.status !== 206 || partial.headers.get("Content-Type") !== "audio/mpeg") {
+                    fail(`Range request answered ${partial.status} ${partial.headers.get("Content-Type")}`);
+                }
+                if ((await partial.arrayBuffer()).byteLength !== 90) {
+                    fail("Range request returned the wrong number of bytes");
+                }
+                const loaded = new Promise((resolve, reject) => {
+                    audio.addEventListener("loadeddata", resolve, { once: true });
+                    audio.addEventListener("error", () => reject(new Error(
+                        `The player could not load the recording (code ${audio.error && audio.error.code})`
+                    )), { once: true });
+                    setTimeout(() => reject(new Error("The recording did not load in time")), 15000);
+                });
+                audio.preload = "auto";
+                audio.load();
+                await loaded;
+                await audio.play();
+                if (audio.paused) {
+                    fail("The recording is not playing");
+                }
+                audio.pause();
+            },
+        },
+        {
+            content: "Route calls to this contact",
+            trigger: "button.o_teleum_route_calls",
+            run: "click",
+        },
+        {
+            content: "Choose one of our numbers",
+            trigger: ".modal .o_field_widget[name=number_id] input",
+            run: "edit 812",
+        },
+        {
+            trigger: ".modal .o_field_widget[name=number_id] .o-autocomplete--dropdown-item > a:not(:contains(Search More))",
+            run: "click",
+        },
+        {
+            content: "It will ring the contact's mobile",
+            trigger: ".modal .o_field_widget[name=target]:contains(79161234567)",
+        },
+        {
+            content: "Put it first",
+            trigger: ".modal .o_field_widget[name=position] input[data-value=first]",
+            run: "click",
+        },
+        {
+            content: "Apply",
+            trigger: ".modal button[name=action_apply]",
+            run: "click",
+        },
+        {
+            content: "The forward that rings the contact is listed on the contact",
+            trigger: "body:not(:has(.modal)) .o_teleum_partner_forwards .o_data_row:contains(79161234567)",
+        },
+    ],
+});

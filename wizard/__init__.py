@@ -1,0 +1,3 @@
+from . import teleum_get_number
+from . import teleum_route_calls
+from . import teleum_sip_delete
