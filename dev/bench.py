@@ -157,13 +157,15 @@ class Bench:
         return account.id
 
     # ------------------------------------------------------------------ import
-    def sync(self, env, account_id, label, sampler, profile_path=None):
+    def sync(self, env, account_id, label, sampler, profile_path=None, timers=None):
         account = env["teleum.account"].browse(account_id)
         env.invalidate_all()
         idle = idle_rss()
         self.sandbox.reset_stats()
         sampler.mark()
         prof = cProfile.Profile() if profile_path else None
+        if timers:
+            timers.reset()
         t = time.perf_counter()
         if prof:
             prof.enable()
@@ -189,7 +191,9 @@ class Bench:
         env.cr.execute("SELECT count(*) FROM teleum_call WHERE account_id = %s", (account_id,))
         count = env.cr.fetchone()[0]
         progress(f"{label}: {elapsed:.1f}s, {count} calls stored, requests {stats}")
-        return {"time": elapsed, "idle": idle, "peak": peak, "after": after, "stats": stats, "count": count}
+        split = timers.snapshot() if timers else ({}, {})
+        return {"time": elapsed, "idle": idle, "peak": peak, "after": after, "stats": stats, "count": count,
+                "split": split[0], "split_calls": split[1]}
 
     # ------------------------------------------------------------------ bare create
     def bare_create(self, env, account_id):
@@ -227,6 +231,7 @@ class Bench:
         rows = sum(len(p) for p in pages)
         progress(f"bare create: {rows} rows prepared in {time.perf_counter() - t:.1f}s (not measured)")
         env.invalidate_all()
+        gc.collect()
         t = time.perf_counter()
         for vals_list in pages:
             Call.create(vals_list)
@@ -285,6 +290,52 @@ class Bench:
         return {"partner_id": partner_id, "natural": natural, "moved": moved, "count": count, "plans": plans}
 
 
+class Timers:
+    """Inclusive wall time spent in a few methods of the import path (wrapped in this process only)."""
+
+    def __init__(self):
+        self.total = {}
+        self.calls = {}
+
+    def wrap(self, owner, name, label):
+        original = getattr(owner, name)
+        timers = self
+
+        def timed(*args, **kwargs):
+            t = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                timers.total[label] = timers.total.get(label, 0.0) + time.perf_counter() - t
+                timers.calls[label] = timers.calls.get(label, 0) + 1
+
+        setattr(owner, name, timed)
+
+    def reset(self):
+        self.total.clear()
+        self.calls.clear()
+
+    def snapshot(self):
+        return dict(self.total), dict(self.calls)
+
+
+def install_timers(env):
+    from odoo.addons.teleum_telephony.teleum_api import TeleumClient
+    timers = Timers()
+    reg = env.registry
+    timers.wrap(TeleumClient, "report_calls", "reportCalls: HTTP + parse")
+    timers.wrap(TeleumClient, "get_records_list", "getRecordsList: HTTP + parse")
+    timers.wrap(reg["teleum.call"], "_import_rows", "_import_rows (all)")
+    timers.wrap(reg["teleum.call"], "_values_from_row", "_values_from_row")
+    timers.wrap(reg["teleum.call"], "_match_partners", "_match_partners")
+    timers.wrap(reg["teleum.call"], "create", "teleum.call create()")
+    timers.wrap(reg["teleum.call"], "_after_import", "_after_import()")
+    timers.wrap(reg["teleum.recording"], "_sync_month", "recordings _sync_month (all)")
+    timers.wrap(reg["teleum.recording"], "_link_calls", "recordings _link_calls")
+    timers.wrap(reg["teleum.account"], "_commit", "commits (flush + COMMIT)")
+    return timers
+
+
 def capture_sql(cr, func):
     """Run ``func`` and return the (query, params) it sent to PostgreSQL."""
     captured = []
@@ -324,7 +375,6 @@ def print_table(a, r):
     data_pages = sum(expected_pages(c, r["page_size"]) for c in months.values())
     other = sum(v for k, v in stats.items() if k != "reportCalls")
     total = sum(stats.values())
-    ratio = first["time"] / bare["time"] if bare["time"] else float("inf")
     # import / bare create as the issue states it: rate of the import over rate of bare create
     rate_ratio = (n / first["time"]) / (bare["rows"] / bare["time"]) if first["time"] and bare["time"] else 0
     resync_ratio = first["time"] / second["time"] if second["time"] else float("inf")
@@ -334,6 +384,9 @@ def print_table(a, r):
     w("")
     w(f"Teleum call-import benchmark — {n:,} calls in {len(months)} month(s) read, {r['contacts']:,} contacts, "
       f"page size {r['page_size']}, {os.cpu_count()} CPUs")
+    if r.get("patch"):
+        w(f"WHAT-IF RUN: {r['patch']}")
+    w(f"recordings linked to calls: {r['recording_links'][0]:,} (digest {r['recording_links'][1]})")
     w("=" * 100)
     fmt = "{:<52} {:>22}  {}"
     w(fmt.format("measure", "value", "goal"))
@@ -344,6 +397,10 @@ def print_table(a, r):
     w(fmt.format("bare create(): calls per second", f"{bare['rows'] / bare['time']:,.0f} /s", ""))
     w(fmt.format("import / bare create (rate; = bare time / import time)", f"{rate_ratio:.2f}",
                  f">= 0.50  {verdict(rate_ratio >= 0.5)}"))
+    w(fmt.format("where the first import's time goes (inclusive)", "", ""))
+    split, ncalls = first.get("split", {}), first.get("split_calls", {})
+    for k, v in split.items():
+        w(fmt.format(f"    {k} [{ncalls.get(k, 0)}x]", f"{v:.1f} s", f"{100 * v / first['time']:.0f}%"))
     w(fmt.format("HTTP requests by method (first import)", "", ""))
     for k in sorted(stats):
         w(fmt.format(f"    {k}", stats[k], ""))
@@ -409,6 +466,8 @@ def main():
     parser.add_argument("--contact-calls", type=int, default=2000)
     parser.add_argument("--profile", default="", help="write a cProfile of the first import to this path")
     parser.add_argument("--json", default="", help="also write the raw results as JSON here")
+    parser.add_argument("--patch", default="", help="what-if: a Python file whose apply(env) patches the "
+                                                    "addon in this process before the import")
     a = parser.parse_args()
 
     config.parse_config(["-c", a.conf, "-d", a.db, "--log-level=warn"])
@@ -424,22 +483,33 @@ def main():
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
         account_id = bench.setup(env)
+        if a.patch:
+            ns = {}
+            exec(compile(open(a.patch).read(), a.patch, "exec"), ns)  # dev what-if experiments only
+            r["patch"] = ns["apply"](env)
+            progress(f"what-if patch: {r['patch']}")
+        timers = install_timers(env)
         account = env["teleum.account"].browse(account_id)
         client = account._get_client()
         r["months"] = {m.strftime("%Y-%m"): client.report_calls(m.year, m.month, start=0, limit=1).count
                        for m in account._calls_months()}
         progress(f"months the import reads: {r['months']}")
         cr.commit()
-        r["first"] = bench.sync(env, account_id, "first import", sampler, a.profile or None)
-        r["second"] = bench.sync(env, account_id, "second sync", sampler)
+        r["first"] = bench.sync(env, account_id, "first import", sampler, a.profile or None, timers)
+        cr.execute("""SELECT count(*), md5(string_agg(c.fingerprint || ':' || c.occurrence || ':' || r.file_id, ','
+                                  ORDER BY c.fingerprint, c.occurrence))
+                        FROM teleum_call c JOIN teleum_recording r ON r.id = c.recording_id AND r.call_id = c.id""")
+        r["recording_links"] = list(cr.fetchone())
+        progress(f"recordings linked to calls: {r['recording_links'][0]} (digest {r['recording_links'][1]})")
+        r["second"] = bench.sync(env, account_id, "second sync", sampler, None, timers)
         r["bare"] = bench.bare_create(env, account_id)
         r["plans"] = bench.contact_plans(env)
         cr.commit()
     sampler.stop()
-    goals = print_table(a, r)
+    print_table(a, r)
     if a.json:
         with open(a.json, "w") as out:
-            json.dump({k: v for k, v in r.items()}, out, default=str, indent=1)
+            json.dump(r, out, default=str, indent=1)
     return 0
 
 

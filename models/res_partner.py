@@ -32,6 +32,7 @@ class ResPartner(models.Model):
             partner.teleum_phone_key = normalize_phone(partner.phone, *args) or False
             partner.teleum_mobile_key = normalize_phone(partner.mobile, *args) or False
 
+    @api.depends_context("uid", "allowed_company_ids")  # what the user may see, not a shared cache
     def _compute_teleum_call_count(self):
         """A company counts its contacts' calls too."""
         Call = self.env["teleum.call"]
@@ -42,6 +43,7 @@ class ResPartner(models.Model):
                 continue
             partner.teleum_call_count = Call.search_count([("partner_id", "child_of", partner.id)])
 
+    @api.depends_context("uid", "allowed_company_ids")  # what the user may see, not a shared cache
     def _compute_teleum_recent_call_ids(self):
         Call = self.env["teleum.call"]
         allowed = Call.has_access("read")

@@ -32,7 +32,7 @@ CALL_PAGE_SIZE = 1000
 _LOCK_NAMESPACE = 0x7E1E
 
 
-def _tz_names():
+def _tz_names(*_model):  # Odoo calls a selection function with the model
     return [(tz, tz) for tz in pytz.common_timezones]
 
 
@@ -162,7 +162,7 @@ class TeleumAccount(models.Model):
         if code == "validation":
             return _("Teleum refused the request: %(detail)s", detail=detail)
         if isinstance(exc, UserError):
-            return str(exc.args[0])
+            return redact(str(exc.args[0]))
         return _("Unexpected error: %(detail)s", detail=redact(str(exc)))
 
     def _set_error(self, exc):
@@ -178,6 +178,7 @@ class TeleumAccount(models.Model):
     # ------------------------------------------------------------------ actions
     def action_test_connection(self):
         self.ensure_one()
+        self.check_access("write")  # callable over RPC with any id: only who may change the account
         try:
             info = self._get_client().login()
         except (TeleumError, UserError) as exc:
@@ -196,8 +197,13 @@ class TeleumAccount(models.Model):
         }
 
     def action_sync(self):
-        """Run one complete sync of each account and return when it is done."""
-        for account in self:
+        """Run one complete sync of each account and return when it is done.
+
+        Callable over RPC with any ids: the caller must be allowed to change the accounts; the
+        import itself then runs with the rights the scheduled actions have.
+        """
+        self.check_access("write")
+        for account in self.sudo():
             account._sync_all(budget=None)
         return True
 

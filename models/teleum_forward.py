@@ -221,7 +221,8 @@ class TeleumForward(models.Model):
             target = self._teleum_phone(target, account)
         elif kind == "email":
             normalized = email_normalize(target, strict=True)
-            if not normalized or not EMAIL_RE.match(normalized):
+            # a bare address only: "a b@x.com" or "Name <b@x.com>" would silently become b@x.com
+            if not normalized or not EMAIL_RE.match(normalized) or normalized != target.lower():
                 raise ValidationError(_("%(target)s is not a valid e-mail address (answering machine and "
                                         "fax forwards send to an e-mail).", target=target))
             target = normalized

@@ -92,7 +92,8 @@ class TeleumSip(models.Model):
         email = (values["email"] or "").strip()
         if email:
             normalized = email_normalize(email, strict=True)
-            if not normalized or not EMAIL_RE.match(normalized):
+            # a bare address only: "a b@x.com" or "Name <b@x.com>" would silently become b@x.com
+            if not normalized or not EMAIL_RE.match(normalized) or normalized != email.lower():
                 raise ValidationError(_("%(email)s is not a valid e-mail address.", email=email))
             email = normalized
         description = (values["description"] or "").strip()

@@ -111,3 +111,14 @@ def test_json_decoding_never_crashes(text):
 
 def test_decimals_survive_as_given():
     assert R.parse_balance({'balance': Decimal('0.1')}).balance == Decimal('0.1')
+
+
+@settings(max_examples=100, deadline=None, database=None)
+@given(rows=st.lists(anything, max_size=8), counts=st.one_of(st.none(), st.integers(0, 10**6).map(str)))
+def test_a_page_of_random_rows_yields_one_call_per_row(rows, counts):
+    """Whatever the rows of a reportCalls page, the page has exactly one Call per row (broken
+    rows included, with ``error`` set): nothing is dropped silently."""
+    payload = {'calls': rows, **({'counts': counts} if counts is not None else {})}
+    page = R.parse_call_page(payload, 'Europe/Moscow')
+    assert len(page.calls) == len(rows)
+    assert all(isinstance(c, Call) and (c.error or c.call_date is not None) for c in page.calls)
