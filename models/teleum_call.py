@@ -280,11 +280,29 @@ class TeleumCall(models.Model):
 
     def _teleum_callbacks(self, company):
         """A missed inbound call asks for a call-back, once per caller; a later answered call closes it."""
-        keys = list(set(self.filtered(lambda c: c.missed or c.status == "answered").mapped("remote_number")))
+        callback = self.env.ref("teleum_telephony.mail_activity_type_call_back", raise_if_not_found=False)
+        if not callback:
+            return
+        recent_missed = self._teleum_recent().filtered("missed")
+        answered = self.filtered(lambda c: c.status == "answered" and (c.partner_id or c.lead_id))
+        # Only numbers that may open or close a call-back are worth a look at their history: a
+        # recent missed call, or an answered call of a contact/lead with an open call-back. On a
+        # first import of old history that is usually none, and nothing is queried.
+        keys = set(recent_missed.mapped("remote_number"))
+        if answered:
+            open_acts = self.env["mail.activity"].sudo().search_read(
+                [("activity_type_id", "=", callback.id), "|",
+                 "&", ("res_model", "=", "res.partner"), ("res_id", "in", answered.partner_id.ids),
+                 "&", ("res_model", "=", "crm.lead"), ("res_id", "in", answered.lead_id.ids)],
+                ["res_model", "res_id"])
+            targets = {(a["res_model"], a["res_id"]) for a in open_acts}
+            keys |= {c.remote_number for c in answered
+                     if ("res.partner", c.partner_id.id) in targets or ("crm.lead", c.lead_id.id) in targets}
+        keys = list(keys)
         if not keys:
             return
         # What the whole history says about each number: was the last word a missed call?
-        self.env.flush_all()
+        self.env["teleum.call"].flush_model(["remote_number", "call_date", "missed", "status", "company_id"])
         self.env.cr.execute(
             """SELECT remote_number,
                       max(call_date) FILTER (WHERE missed),
@@ -296,18 +314,14 @@ class TeleumCall(models.Model):
         )
         last = {key: (missed, answered) for key, missed, answered in self.env.cr.fetchall()}
         to_close, to_open = set(), {}
-        recent_missed = self._teleum_recent().filtered("missed").sorted("call_date")
-        for key, (missed, answered) in last.items():
-            if answered and (not missed or answered > missed):
+        for key, (missed, answered_at) in last.items():
+            if answered_at and (not missed or answered_at > missed):
                 to_close.add(key)
-        for call in recent_missed:
-            missed, answered = last.get(call.remote_number, (None, None))
+        for call in recent_missed.sorted("call_date"):
+            missed, _answered = last.get(call.remote_number, (None, None))
             if call.remote_number not in to_close and call.call_date == missed:
                 to_open[call.remote_number] = call  # the latest missed call of that caller
         Activity = self.env["mail.activity"].sudo()
-        callback = self.env.ref("teleum_telephony.mail_activity_type_call_back", raise_if_not_found=False)
-        if not callback:
-            return
         records = {}  # key -> (model, res_id)
         for call in self:
             if call.remote_number in records:

@@ -47,17 +47,53 @@ class TeleumRecording(models.Model):
                 "src": rec.src or False, "dst": rec.dst or False, "duration": rec.duration or 0,
             })
         created = self.create(vals_list)
-        created._link_calls()
+        # with the ones an earlier pass could not pair yet (their call came later)
+        (created | self.search([("account_id", "=", account.id), ("call_id", "=", False)]))._link_calls()
         return created
 
     def _link_calls(self):
-        """A recording belongs to the call with the same date, numbers and duration."""
-        Call = self.env["teleum.call"]
-        for rec in self:
-            call = Call.search([
-                ("account_id", "=", rec.account_id.id), ("call_date", "=", rec.call_date),
-                ("src", "=", rec.src), ("dst", "=", rec.dst), ("recording_id", "=", False),
-            ], limit=1, order="occurrence")
-            if call:
-                call.recording_id = rec
-                rec.call_id = call
+        """A recording belongs to the call with the same date and numbers (identical calls are
+        paired in order). Set-based: one query pairs a whole month, two updates store it."""
+        if not self:
+            return
+        self.env["teleum.call"].flush_model(["account_id", "call_date", "src", "dst", "recording_id", "occurrence"])
+        self.flush_recordset(["account_id", "call_date", "src", "dst"])
+        self.env.cr.execute(
+            """
+            WITH rec AS (
+                SELECT id, account_id, call_date, src, dst,
+                       row_number() OVER (PARTITION BY account_id, call_date, src, dst ORDER BY id) AS n
+                  FROM teleum_recording
+                 WHERE id = ANY(%(ids)s) AND call_id IS NULL
+            ), candidate AS (
+                SELECT c.id, c.account_id, c.call_date, c.src, c.dst,
+                       row_number() OVER (PARTITION BY c.account_id, c.call_date, c.src, c.dst
+                                          ORDER BY c.occurrence, c.id) AS n
+                  FROM teleum_call c
+                 WHERE c.recording_id IS NULL
+                   AND c.account_id IN (SELECT account_id FROM rec)
+                   AND c.call_date IN (SELECT call_date FROM rec)
+                   AND (c.account_id, c.call_date, c.src, c.dst) IN (SELECT account_id, call_date, src, dst FROM rec)
+            )
+            SELECT rec.id, candidate.id
+              FROM rec JOIN candidate USING (account_id, call_date, src, dst, n)
+            """,
+            {"ids": self.ids},
+        )
+        pairs = self.env.cr.fetchall()
+        if not pairs:
+            return
+        rec_ids, call_ids = [p[0] for p in pairs], [p[1] for p in pairs]
+        self.env.cr.execute(
+            """UPDATE teleum_call c SET recording_id = p.rid, has_recording = true,
+                      write_uid = %(uid)s, write_date = now() AT TIME ZONE 'UTC'
+                 FROM unnest(%(rids)s::int[], %(cids)s::int[]) AS p(rid, cid) WHERE c.id = p.cid""",
+            {"rids": rec_ids, "cids": call_ids, "uid": self.env.uid},
+        )
+        self.env.cr.execute(
+            """UPDATE teleum_recording r SET call_id = p.cid, write_uid = %(uid)s, write_date = now() AT TIME ZONE 'UTC'
+                 FROM unnest(%(rids)s::int[], %(cids)s::int[]) AS p(rid, cid) WHERE r.id = p.rid""",
+            {"rids": rec_ids, "cids": call_ids, "uid": self.env.uid},
+        )
+        self.env["teleum.call"].invalidate_model(["recording_id", "has_recording", "recording_url"])
+        self.invalidate_model(["call_id"])

@@ -71,8 +71,21 @@ registry.category("web_tour.tours").add("teleum_contact_tour", {
             run: "edit 812",
         },
         {
-            trigger: ".modal .o_field_widget[name=number_id] .o-autocomplete--dropdown-item > a:not(:contains(Search More))",
+            trigger: ".modal .o_field_widget[name=number_id] .o-autocomplete--dropdown-item > a:contains(812):not(:contains(Search More))",
             run: "click",
+        },
+        {
+            content: "The number is chosen",
+            trigger: ".modal .o_field_widget[name=number_id] input",
+            async run() {
+                // the autocomplete fills the input asynchronously after the click
+                for (let i = 0; i < 50 && !this.anchor.value.includes("812"); i++) {
+                    await new Promise((resolve) => setTimeout(resolve, 100));
+                }
+                if (!this.anchor.value.includes("812")) {
+                    fail(`No Teleum number chosen (input shows "${this.anchor.value}")`);
+                }
+            },
         },
         {
             content: "It will ring the contact's mobile",
