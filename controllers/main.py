@@ -95,7 +95,8 @@ class TeleumRecordingController(http.Controller):
         if upstream.status_code == 206 or not range_header:
             # The upstream answered the Range itself (or there was none): stream it through.
             response = http.Response(
-                self._teleum_iter(upstream, request.httprequest.method == "HEAD"), status=upstream.status_code, mimetype="audio/mpeg",
+                self._teleum_iter(upstream, request.httprequest.method == "HEAD"),
+                status=upstream.status_code, mimetype="audio/mpeg",
                 direct_passthrough=True,
             )
             for name in _PASS_HEADERS:

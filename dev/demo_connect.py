@@ -2,11 +2,11 @@
 import os
 
 url = os.environ["TELEUM_SANDBOX_URL"]
-company = env.ref("base.main_company")  # noqa: F821  (env is given by odoo shell)
-Account = env["teleum.account"].sudo()  # noqa: F821
+company = env.ref("base.main_company")
+Account = env["teleum.account"].sudo()
 account = Account.search([("company_id", "=", company.id)], limit=1) or Account.create({"company_id": company.id})
 account.write({"name": "Teleum (sandbox)", "api_url": url, "login": "demo@example.com", "password": "989864",
                "history_months": 3})
 account.action_sync()
-env.cr.commit()  # noqa: F821
+env.cr.commit()
 print(f"Teleum account {account.id}: {account.state} {account.last_error or ''} calls={account.call_count}")

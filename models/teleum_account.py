@@ -7,7 +7,7 @@ most the page being imported, and the next run resumes from the cursor stored he
 
 import logging
 import threading
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
 import pytz
 from dateutil.relativedelta import relativedelta

@@ -99,7 +99,7 @@ class TeleumCall(models.Model):
             number = call.remote_number or call.src or ""
             date = call.call_date and fields.Datetime.context_timestamp(call, call.call_date)
             call.display_name = "%s %s" % (number and "+" + number if len(number) > 6 else number,
-                                           date and date.strftime("%Y-%m-%d %H:%M") or "")
+                                           (date and date.strftime("%Y-%m-%d %H:%M")) or "")
 
     # ------------------------------------------------------------------ import
     @staticmethod
@@ -274,7 +274,8 @@ class TeleumCall(models.Model):
                 "description": _("Created from an inbound call to %(number)s on %(date)s.",
                                  number=number.display_name, date=call.call_date_local or call.call_date),
             })
-        leads = self.env["crm.lead"].sudo().with_context(mail_create_nolog=True, tracking_disable=True).create(vals_list)
+        Lead = self.env["crm.lead"].sudo().with_context(mail_create_nolog=True, tracking_disable=True)
+        leads = Lead.create(vals_list)
         for key, lead in zip(first, leads):
             candidates.filtered(lambda c, key=key: c.remote_number == key).lead_id = lead
 
@@ -400,7 +401,7 @@ class TeleumCall(models.Model):
     @api.depends("recording_id")
     def _compute_recording_url(self):
         for call in self:
-            call.recording_url = call.recording_id and f"/teleum/recording/{call.id}" or False
+            call.recording_url = (call.recording_id and f"/teleum/recording/{call.id}") or False
 
     def action_create_lead(self):
         self.ensure_one()

@@ -32,7 +32,7 @@ class TeleumBindingMixin(models.AbstractModel):
         """
         caller = self
         # the binder's own writes mirror Teleum: they must not be sent back to it
-        self = self.with_context(teleum_sync=True)  # noqa: PLW0642
+        self = self.with_context(teleum_sync=True)
         base = [("account_id", "=", account.id)] + (domain or [])
         existing = self.with_context(active_test=False).search(base)
         by_id = {rec[key]: rec for rec in existing}

@@ -1,3 +1,4 @@
+import logging
 import re
 
 from odoo import _, api, fields, models
@@ -5,6 +6,8 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import email_normalize
 
 from ..teleum_api import TeleumError, TeleumTransientError
+
+_logger = logging.getLogger(__name__)
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
 # Fields a user sets that go to Teleum (editSIP); user_id is Odoo's own.
@@ -65,8 +68,9 @@ class TeleumSip(models.Model):
             if account and not account._is_neutralized():
                 try:
                     res["num"] = account._get_client().get_next_sip()
-                except (TeleumError, UserError):
-                    pass  # the proposal is a courtesy: Teleum assigns the number anyway
+                except (TeleumError, UserError) as exc:
+                    # the proposal is a courtesy: Teleum assigns the number anyway
+                    _logger.debug("No next SIP number proposed: %s", exc)
         return res
 
     # ------------------------------------------------------------------ write side
@@ -242,12 +246,18 @@ class TeleumSip(models.Model):
         if self.env.context.get("teleum_sync"):
             return super().unlink()
         self.check_access("unlink")
-        for rec in self:
-            if rec.forward_ids and not self.env.context.get("teleum_sip_delete_confirmed"):
-                raise UserError(rec._teleum_delete_warning())
+        self._teleum_check_deletable()
         for rec in self:
             rec._teleum_delete()
         return super(TeleumSip, self.with_context(teleum_sync=True)).unlink()
+
+    def _teleum_check_deletable(self):
+        """Before anything is sent: a line that forwards still ring needs the confirmation wizard."""
+        if self.env.context.get("teleum_sip_delete_confirmed"):
+            return
+        for rec in self:
+            if rec.forward_ids:
+                raise UserError(rec._teleum_delete_warning())
 
     def _teleum_delete_warning(self):
         self.ensure_one()

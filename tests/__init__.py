@@ -1,4 +1,11 @@
-from . import test_sync
-from . import test_crm, test_recording_controller, test_tour
-from . import test_write, test_access
-from . import test_faults, test_security
+from . import (
+    test_access,
+    test_crm,
+    test_faults,
+    test_i18n,
+    test_recording_controller,
+    test_security,
+    test_sync,
+    test_tour,
+    test_write,
+)

@@ -20,7 +20,8 @@ class TestCrm(TeleumCase):
         cls.account.action_sync()
         cls.Call = cls.env["teleum.call"]
         cls.callback = cls.env.ref("teleum_telephony.mail_activity_type_call_back")
-        cls.agent = new_test_user(cls.env, "crm_agent", groups="teleum_telephony.group_teleum_own,sales_team.group_sale_salesman")
+        cls.agent = new_test_user(cls.env, "crm_agent",
+                                  groups="teleum_telephony.group_teleum_own,sales_team.group_sale_salesman")
         cls.salesman = new_test_user(cls.env, "crm_salesman", groups="sales_team.group_sale_salesman")
         cls.sip = cls.env["teleum.sip"].search([("account_id", "=", cls.account.id), ("num", "=", "101")])
         cls.sip.user_id = cls.agent
@@ -85,17 +86,18 @@ class TestCrm(TeleumCase):
                                  ("partner_id", "=", False), ("remote_number", "!=", False)], limit=1)
         action = call.action_create_partner()
         self.assertEqual(action["context"]["default_phone"], "+" + call.remote_number)
-        partner = Form(self.env["res.partner"].with_context(action["context"])).save()
+        partner = Form(self.env["res.partner"].with_context(**action["context"])).save()
         self.assertEqual(call.partner_id, partner, "the new contact gets the caller's calls")
         self.assertEqual(call.action_open_partner()["res_id"], partner.id)
         action = call.action_create_lead()
-        lead = self.env["crm.lead"].with_context(action["context"]).create({"name": "From call"})
+        lead = self.env["crm.lead"].with_context(**action["context"]).create({"name": "From call"})
         self.assertEqual(lead.phone, "+" + call.remote_number)
         self.assertEqual(lead.teleum_call_count, self.remote_counts()[call.remote_number])
 
     # ------------------------------------------------------------------ missed calls
     def test_missed_call_activity_once_and_closed_by_answered_call(self):
-        partner = self.env["res.partner"].create({"name": "Caller", "mobile": "+79161110001", "user_id": self.salesman.id})
+        partner = self.env["res.partner"].create(
+            {"name": "Caller", "mobile": "+79161110001", "user_id": self.salesman.id})
         # two rings, forwarded to line 101 (the agent's): one activity, for the agent
         self.add_call("79161110001", minutes_ago=50, rdr="Переадресация на: 101")
         self.add_call("79161110001", minutes_ago=40, disposition="BUSY", rdr="Переадресация на: 101")
@@ -124,7 +126,8 @@ class TestCrm(TeleumCase):
         self.assertEqual(len(self.callbacks(partner)), 1)
 
     def test_missed_call_without_agent_goes_to_salesperson(self):
-        partner = self.env["res.partner"].create({"name": "Caller 2", "phone": "+79161110002", "user_id": self.salesman.id})
+        partner = self.env["res.partner"].create(
+            {"name": "Caller 2", "phone": "+79161110002", "user_id": self.salesman.id})
         self.add_call("79161110002", minutes_ago=30)
         self.account.action_sync()
         activity = self.callbacks(partner)
@@ -132,7 +135,8 @@ class TestCrm(TeleumCase):
         self.assertEqual(activity.activity_type_id, self.callback)
 
     def test_answered_in_same_sync_asks_nothing(self):
-        partner = self.env["res.partner"].create({"name": "Caller 3", "phone": "+79161110003", "user_id": self.salesman.id})
+        partner = self.env["res.partner"].create(
+            {"name": "Caller 3", "phone": "+79161110003", "user_id": self.salesman.id})
         self.add_call("79161110003", minutes_ago=30)
         self.add_call("79161110003", minutes_ago=20, disposition="ANSWERED", billsec=30)
         self.account.action_sync()

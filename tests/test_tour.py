@@ -32,3 +32,18 @@ class TestTour(TeleumCase, HttpCase):
         live = [f for f in self.sandbox.state("demo@example.com")["forwards"]
                 if str(f["rnum"]) == "79161234567" and not f["deleted"]]
         self.assertEqual(len(live), 1, "the forward was pushed to Teleum")
+
+
+@tagged("post_install", "-at_install")
+class TestTourRussian(TeleumCase, HttpCase):
+    """In a real browser, for a user whose language is Russian: menus, calls list and form."""
+
+    @unittest.skipUnless(shutil.which("chromium") or shutil.which("google-chrome") or shutil.which("chromium-browser"),
+                         "no Chromium (dev/test installs Debian's chromium package)")
+    def test_russian_tour(self):
+        self.account.action_sync()
+        self.env["res.lang"]._activate_lang("ru_RU")
+        self.env["ir.module.module"]._load_module_terms(["teleum_telephony"], ["ru_RU"], overwrite=True)
+        self.env.ref("base.user_admin").lang = "ru_RU"
+        self.start_tour("/odoo/action-teleum_telephony.teleum_call_action", "teleum_russian_tour",
+                        login="admin", timeout=120)

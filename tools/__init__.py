@@ -1,1 +1,1 @@
-from .phone import normalize_phone  # noqa: F401
+from .phone import normalize_phone

@@ -1,3 +1,1 @@
-from . import teleum_get_number
-from . import teleum_route_calls
-from . import teleum_sip_delete
+from . import teleum_get_number, teleum_route_calls, teleum_sip_delete

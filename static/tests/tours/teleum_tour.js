@@ -107,3 +107,40 @@ registry.category("web_tour.tours").add("teleum_contact_tour", {
         },
     ],
 });
+
+/**
+ * The same addon for a user whose language is Russian (see tests/test_tour.py): the menus, the
+ * calls list and its filters are in Russian.
+ */
+registry.category("web_tour.tours").add("teleum_russian_tour", {
+    steps: () => [
+        {
+            content: "The app is called Телефония",
+            trigger: ".o_main_navbar .o_menu_brand:contains(Телефония)",
+        },
+        {
+            content: "The PBX menu is in Russian",
+            trigger: ".o_main_navbar .o_menu_sections button:contains(АТС)",
+        },
+        {
+            content: "The calls list has Russian column headers",
+            trigger: ".o_list_view thead th:contains(Направление)",
+        },
+        {
+            trigger: ".o_list_view thead th:contains(Номер абонента)",
+        },
+        {
+            content: "Call directions are translated",
+            trigger: ".o_list_view .o_data_row .o_field_badge:contains(/^(Входящий|Исходящий|Внутренний)$/)",
+        },
+        {
+            content: "Open the first call",
+            trigger: ".o_list_view .o_data_row:first .o_data_cell:first",
+            run: "click",
+        },
+        {
+            content: "The call form is in Russian",
+            trigger: ".o_form_view .o_form_label:contains(Длительность (с))",
+        },
+    ],
+});
