@@ -7,7 +7,7 @@ most the page being imported, and the next run resumes from the cursor stored he
 
 import logging
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytz
 from dateutil.relativedelta import relativedelta
@@ -27,6 +27,7 @@ _CLIENTS = {}
 _CLIENTS_LOCK = threading.Lock()
 
 CALL_PAGE_SIZE = 1000
+FULL_PASS_EVERY = timedelta(hours=24)
 # Advisory-lock namespace: two workers never sync the same account at once (the lock is held
 # across the commits of one run, which a row lock would not survive).
 _LOCK_NAMESPACE = 0x7E1E
@@ -93,6 +94,10 @@ class TeleumAccount(models.Model):
     calls_cursor_last = fields.Char(readonly=True, copy=False)
     calls_cursor_carry = fields.Json(readonly=True, copy=False)
     config_synced = fields.Datetime("Configuration synced", readonly=True, copy=False)
+    # A month whose reported count equals the calls stored from it is not read again page by page,
+    # unless the last pass that read every page is older than FULL_PASS_EVERY (the safety net).
+    calls_full_pass = fields.Datetime("Last full read of the calls", readonly=True, copy=False)
+    calls_pass_skipped = fields.Boolean("Current pass skipped unchanged months", readonly=True, copy=False)
 
     number_ids = fields.One2many("teleum.number", "account_id")
     sip_ids = fields.One2many("teleum.sip", "account_id")
@@ -357,13 +362,26 @@ class TeleumAccount(models.Model):
         months = self._calls_months()
         if self.calls_cursor_month:  # continue the pass where the last run stopped
             months = [m for m in months if m >= self.calls_cursor_month] or months
+        else:
+            self.sudo().calls_pass_skipped = False
+        may_skip = bool(self.calls_full_pass) and self.calls_full_pass > fields.Datetime.now() - FULL_PASS_EVERY
         pages = 0
         for index, month in enumerate(months):
+            following = months[index + 1] if index + 1 < len(months) else False
             if self.calls_cursor_month == month:
                 offset, last, carry = (self.calls_cursor_offset, self.calls_cursor_last,
                                        dict(self.calls_cursor_carry or {}))
             else:
                 offset, last, carry = 0, False, {}
+            if not offset and may_skip and self._calls_month_unchanged(client, month):
+                self.env["teleum.recording"]._sync_month(self, client, month)
+                vals = {"calls_cursor_month": following, "calls_cursor_offset": 0, "calls_cursor_last": False,
+                        "calls_cursor_carry": False, "calls_pass_skipped": True}
+                if month < today - relativedelta(months=1):
+                    vals["calls_done_until"] = month
+                self.sudo().write(vals)
+                self._commit()
+                continue
             restarts = 0
             while True:
                 if budget is not None and pages >= budget:
@@ -391,7 +409,6 @@ class TeleumAccount(models.Model):
                 done = len(page.calls) < CALL_PAGE_SIZE or offset >= page.count
                 if done:
                     self.env["teleum.recording"]._sync_month(self, client, month)
-                    following = months[index + 1] if index + 1 < len(months) else False
                     vals = {"calls_cursor_month": following, "calls_cursor_offset": 0,
                             "calls_cursor_last": False, "calls_cursor_carry": False}
                     if month < today - relativedelta(months=1):
@@ -407,7 +424,22 @@ class TeleumAccount(models.Model):
                     self.env.invalidate_all()
                 if done:
                     break
+        if not self.calls_pass_skipped:
+            self.sudo().calls_full_pass = fields.Datetime.now()
         return 0
+
+    def _calls_month_unchanged(self, client, month):
+        """Teleum's count for the month (one row read) equals the calls stored from its listing.
+
+        Call records are only ever added, and a new one changes the count; a pass that reads
+        every page still runs at least every FULL_PASS_EVERY in case that ever is not so.
+        """
+        probe = client.report_calls(month.year, month.month, start=0, limit=1)
+        if not probe.count_reported:
+            return False
+        stored = self.env["teleum.call"].search_count(
+            [("account_id", "=", self.id), ("listing_month", "=", month.strftime("%Y-%m"))])
+        return probe.count == stored
 
     # ------------------------------------------------------------------ crons
     @api.model

@@ -62,6 +62,7 @@ class TeleumCall(models.Model):
     has_recording = fields.Boolean(compute="_compute_has_recording", store=True)
     fingerprint = fields.Char(required=True, readonly=True)
     occurrence = fields.Integer(required=True, default=1, readonly=True)
+    listing_month = fields.Char("Report month", readonly=True, help="The month of Teleum's report this row came in (YYYY-MM).")
     parse_error = fields.Char(readonly=True, help="Why this row of Teleum's report could not be read.")
     raw = fields.Text("Teleum row", readonly=True, help="Kept for rows that could not be read.")
     missed = fields.Boolean(compute="_compute_missed", store=True, index=True)
@@ -80,6 +81,10 @@ class TeleumCall(models.Model):
         self.env.cr.execute(
             "CREATE INDEX IF NOT EXISTS teleum_call_partner_date_idx ON teleum_call "
             "(partner_id, call_date DESC) WHERE partner_id IS NOT NULL"
+        )
+        # counted for every month at every sync, to tell an unchanged month
+        self.env.cr.execute(
+            "CREATE INDEX IF NOT EXISTS teleum_call_account_month_idx ON teleum_call (account_id, listing_month)"
         )
 
     @api.depends("recording_id")
@@ -157,7 +162,9 @@ class TeleumCall(models.Model):
         new = [(fp, occ, row) for fp, occ, row in keyed if (fp, occ) not in known]
         if not new:
             return self.browse()
-        vals_list = [self._values_from_row(account, fp, occ, row, ctx) for fp, occ, row in new]
+        listing = month.strftime("%Y-%m") if month else False
+        vals_list = [dict(self._values_from_row(account, fp, occ, row, ctx), listing_month=listing)
+                     for fp, occ, row in new]
         self._match_partners(vals_list, account)
         calls = self.create(vals_list)
         errors = calls.filtered("parse_error")

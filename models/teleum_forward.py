@@ -127,7 +127,14 @@ class TeleumForward(models.Model):
         for fwd in client.get_forwards(number.teleum_id):
             if fwd.deleted:  # Teleum keeps deleted forwards for a while: not active ones
                 continue
-            items[fwd.id] = self._values_from_teleum(account, fwd, number, types, cids, nums)
+            vals = self._values_from_teleum(account, fwd, number, types, cids, nums)
+            if not vals["schedule"] and not vals["teleum_times"]:
+                # no schedule in getForwards' answer (dowjs2 missing): ask getForwardTimes
+                vals["schedule"] = [
+                    {"day_from": t.day_from, "day_to": t.day_to, "start": t.start.strftime("%H:%M"),
+                     "end": t.end.strftime("%H:%M")} for t in client.get_forward_times(fwd.id)
+                ] or False
+            items[fwd.id] = vals
         return items
 
     @api.model
@@ -164,7 +171,7 @@ class TeleumForward(models.Model):
                     vals.pop(fname)
                     continue
                 raise UserError(_("%(field)s of a forward is set by Teleum and cannot be changed here.",
-                                  field=self._fields[fname].string))
+                                  field=self._fields[fname]._description_string(self.env)))
         sequence = vals.pop("sequence", None) if "sequence" in vals else None
         teleum_vals = {k: v for k, v in vals.items() if k in TELEUM_FIELDS}
         local_vals = {k: v for k, v in vals.items() if k not in TELEUM_FIELDS}
@@ -397,7 +404,7 @@ class TeleumForward(models.Model):
             self._sync_number(new_number, client)
         if "isolated" in vals:
             self.with_context(teleum_sync=True).write({"isolated": args["isolated"]})
-        changed = ", ".join(self._fields[f].string for f in vals if f in self._fields)
+        changed = ", ".join(self._fields[f]._description_string(self.env) for f in vals if f in self._fields)
         new_number.message_post(body=_("Forward changed on Teleum: %(old)s → %(new)s (%(fields)s).",
                                        old=old_text, new=self.display_name, fields=changed))
 
@@ -410,7 +417,8 @@ class TeleumForward(models.Model):
                               "'Read forwards from Teleum' on %(number)s to see the current forwards.",
                               forward=self.display_name, number=number.display_name))
         mirrored = self._values_from_teleum(self.account_id, now, number, *self._lookups(self.account_id))
-        diffs = [self._fields[f].string for f in CONFLICT_FIELDS if self._differs(self, f, mirrored[f])]
+        diffs = [self._fields[f]._description_string(self.env) for f in CONFLICT_FIELDS
+                 if self._differs(self, f, mirrored[f])]
         if diffs:
             raise UserError(_("The forward %(forward)s was changed by someone else meanwhile (%(fields)s); Teleum "
                               "now has: %(teleum)s. Nothing was sent: reload (or use 'Read forwards from "

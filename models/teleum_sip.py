@@ -191,7 +191,7 @@ class TeleumSip(models.Model):
                     vals.pop(fname)
                     continue
                 raise UserError(_("%(field)s of a SIP line is set by Teleum and cannot be changed here.",
-                                  field=self._fields[fname].string))
+                                  field=self._fields[fname]._description_string(self.env)))
         teleum_vals = {k: v for k, v in vals.items() if k in TELEUM_FIELDS}
         local_vals = {k: v for k, v in vals.items() if k not in TELEUM_FIELDS}
         if teleum_vals:
@@ -236,7 +236,8 @@ class TeleumSip(models.Model):
         except TeleumError as exc:
             raise UserError(account._error_text(exc)) from None
         self._sync_from_teleum(account, client)
-        what = [self._fields[f].string for f in vals if f in self._fields and f != "new_password"]
+        what = [self._fields[f]._description_string(self.env) for f in vals
+                if f in self._fields and f != "new_password"]
         if password:
             what.append(_("password"))
         self.message_post(body=_("SIP line %(num)s changed on Teleum: %(fields)s.", num=self.num,

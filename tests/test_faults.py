@@ -112,7 +112,8 @@ class TestFaults(FaultCase):
             for kind in ("error500", "error502", "malformed", "drop"):
                 with self.subTest(kind=kind):
                     self.env["teleum.call"].search([("account_id", "=", self.account.id)]).unlink()
-                    self.account.sudo().write({"calls_done_until": False, "calls_cursor_month": False})
+                    self.account.sudo().write({"calls_done_until": False, "calls_cursor_month": False,
+                                               "calls_full_pass": False})
                     pages = set(rng.sample(range(1, n_pages + 1), 2))
                     self.sandbox.reset_stats()
                     with self.faults_at_pages(kind, pages, count=1):
@@ -134,7 +135,7 @@ class TestFaults(FaultCase):
                 with self.subTest(kind=kind):
                     self.env["teleum.call"].search([("account_id", "=", self.account.id)]).unlink()
                     self.account.sudo().write({"calls_done_until": False, "calls_cursor_month": False,
-                                               "state": "ok", "last_error": False})
+                                               "calls_full_pass": False, "state": "ok", "last_error": False})
                     page = rng.randint(2, n_pages)
                     with self.faults_at_pages(kind, {page}, count=FAST["retries"] + 1):
                         self.account._sync_all(parts=("calls",))

@@ -1,9 +1,10 @@
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from unittest.mock import patch
 
 from odoo.tests import tagged
 
+from ..models import teleum_account
 from ..teleum_api import TeleumClient
 from ..teleum_api.records import parse_call
 from .common import SECOND_LOGIN, SECOND_PASSWORD, TeleumCase
@@ -172,3 +173,56 @@ class TestSync(TeleumCase):
         self.account.action_sync()
         call = self.calls().filtered(lambda c: c.src == "79037778899")
         self.assertEqual(call.call_date, datetime(today.year, today.month, 3, 7, 0))
+
+    def test_schedule_from_forward_times_when_dowjs2_is_missing(self):
+        original = TeleumClient.get_forwards
+
+        def get_forwards(client, number_id):
+            return [replace(f, schedule=[], schedule_text="") for f in original(client, number_id)]
+
+        with patch.object(TeleumClient, "get_forwards", get_forwards):
+            self.account.action_sync()
+        forwards = self.env["teleum.forward"].search([("account_id", "=", self.account.id)])
+        self.assertTrue(forwards)
+        self.assertTrue(all(forwards.mapped("schedule")), "every forward's windows come from getForwardTimes")
+        self.assertEqual(self.sandbox.stats()["requests"].get("getForwardTimes"), len(forwards))
+
+    def test_two_runs_never_sync_the_same_account_at_once(self):
+        with self.env.registry.cursor() as other:
+            other.execute("SELECT pg_advisory_lock(%s, %s)", (teleum_account._LOCK_NAMESPACE, self.account.id))
+            self.account.action_sync()
+            other.execute("SELECT pg_advisory_unlock(%s, %s)", (teleum_account._LOCK_NAMESPACE, self.account.id))
+        self.assertFalse(self.calls(), "the run found the account busy and left it alone")
+        self.assertFalse(self.sandbox.stats()["requests"], "not a single request to Teleum")
+        self.account.action_sync()
+        self.assertTrue(self.calls())
+
+    def test_unchanged_month_is_not_read_again(self):
+        self.account.action_sync()
+        self.assertTrue(self.account.calls_full_pass)
+        months = len(self.account._calls_months())
+        self.sandbox.reset_stats()
+        self.account.action_sync()
+        self.assertEqual(self.sandbox.stats()["requests"].get("reportCalls"), months,
+                         "one probe per unchanged month, no paging")
+        # a late row changes the count: that month is read page by page again
+        today = self.account._local_today()
+        self.sandbox.add_call("demo@example.com", src="79031112299", dst="78123232323",
+                              calldate=today.strftime("%Y-%m-01 00:00:07"), billsecu="3", billsec="00:03",
+                              disposition="ANSWERED", rdr="")
+        before = len(self.calls())
+        self.account.action_sync()
+        self.assertEqual(len(self.calls()), before + 1)
+
+    def test_full_read_at_least_daily(self):
+        """Past the safety interval every page is read again, even if the counts look unchanged."""
+        with self.small_pages(10):
+            self.account.action_sync()
+            self.account.calls_full_pass = datetime.now() - teleum_account.FULL_PASS_EVERY - timedelta(minutes=1)
+            self.sandbox.reset_stats()
+            calls = self.calls()
+            self.account.action_sync()
+        pages = self.sandbox.stats()["requests"].get("reportCalls", 0)
+        self.assertGreater(pages, 2 * len(self.account._calls_months()))
+        self.assertEqual(self.calls(), calls, "a full re-read creates nothing")
+        self.assertGreater(self.account.calls_full_pass, datetime.now() - timedelta(minutes=5))

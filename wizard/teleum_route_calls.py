@@ -82,7 +82,7 @@ class TeleumRouteCallsWizard(models.TransientModel):
             [("account_id", "=", self.number_id.account_id.id), ("kind", "=", self.target_kind)], limit=1)
         if not ftype:
             raise UserError(_("Teleum offers no forward type for %(kind)s. Synchronise the account first.",
-                              kind=dict(self._fields["target_kind"].selection).get(self.target_kind)))
+                              kind=dict(self._fields["target_kind"]._description_selection(self.env)).get(self.target_kind)))
         return ftype
 
     def action_apply(self):
