@@ -8,7 +8,8 @@ Steps, all on the database given (a fresh copy with the addon installed):
    mixed formats (set-up: batched ORM create, tracking off; not measured);
 3. the measured first import: ``account._sync_all(budget=None, parts=("calls",))``, committing
    per page as in production (this is no test thread), RSS of this process sampled every 50 ms;
-4. the same again with unchanged data (second sync);
+4. the same again with unchanged data (second sync: each month's count is probed), then the
+   daily safety pass that reads every page again (shown for information);
 5. the bare-create baseline: the same rows, turned into the import's values beforehand, stored
    by ``teleum.call.create()`` in pages of the same size (on a scratch account, deleted after);
 6. one contact with ``--contact-calls`` calls: the SQL behind its smart-button count and its
@@ -384,8 +385,6 @@ def print_table(a, r):
     w("")
     w(f"Teleum call-import benchmark — {n:,} calls in {len(months)} month(s) read, {r['contacts']:,} contacts, "
       f"page size {r['page_size']}, {os.cpu_count()} CPUs")
-    if r.get("patch"):
-        w(f"WHAT-IF RUN: {r['patch']}")
     w(f"recordings linked to calls: {r['recording_links'][0]:,} (digest {r['recording_links'][1]})")
     w("=" * 100)
     fmt = "{:<52} {:>22}  {}"
@@ -414,6 +413,11 @@ def print_table(a, r):
     w(fmt.format("second sync: requests", f"{sum(second['stats'].values())} "
                  f"({', '.join(f'{k} {v}' for k, v in sorted(second['stats'].items()))})", ""))
     w(fmt.format("first import / second sync", f"{resync_ratio:.1f}x", f">= 10x  {verdict(resync_ratio >= 10)}"))
+    full = r["full"]
+    w(fmt.format("daily full re-read of the unchanged data: wall time", f"{full['time']:.1f} s", ""))
+    w(fmt.format("daily full re-read: requests", f"{sum(full['stats'].values())} "
+                 f"({', '.join(f'{k} {v}' for k, v in sorted(full['stats'].items()))})", ""))
+    w(fmt.format("first import / daily full re-read", f"{first['time'] / full['time']:.1f}x", ""))
     w(fmt.format("RSS of the Odoo process: idle before import", f"{mb(first['idle']):.0f} MB", ""))
     w(fmt.format("RSS: peak during import", f"{mb(first['peak']):.0f} MB", ""))
     w(fmt.format("RSS: growth during import (peak - idle)", f"{mb(growth):.0f} MB",
@@ -466,8 +470,6 @@ def main():
     parser.add_argument("--contact-calls", type=int, default=2000)
     parser.add_argument("--profile", default="", help="write a cProfile of the first import to this path")
     parser.add_argument("--json", default="", help="also write the raw results as JSON here")
-    parser.add_argument("--patch", default="", help="what-if: a Python file whose apply(env) patches the "
-                                                    "addon in this process before the import")
     a = parser.parse_args()
 
     config.parse_config(["-c", a.conf, "-d", a.db, "--log-level=warn"])
@@ -483,11 +485,6 @@ def main():
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
         account_id = bench.setup(env)
-        if a.patch:
-            ns = {}
-            exec(compile(open(a.patch).read(), a.patch, "exec"), ns)  # dev what-if experiments only
-            r["patch"] = ns["apply"](env)
-            progress(f"what-if patch: {r['patch']}")
         timers = install_timers(env)
         account = env["teleum.account"].browse(account_id)
         client = account._get_client()
@@ -502,6 +499,10 @@ def main():
         r["recording_links"] = list(cr.fetchone())
         progress(f"recordings linked to calls: {r['recording_links'][0]} (digest {r['recording_links'][1]})")
         r["second"] = bench.sync(env, account_id, "second sync", sampler, None, timers)
+        # the daily safety pass reads every page again even when the counts are unchanged
+        env["teleum.account"].browse(account_id).sudo().calls_full_pass = False
+        cr.commit()
+        r["full"] = bench.sync(env, account_id, "full re-read", sampler, None, timers)
         r["bare"] = bench.bare_create(env, account_id)
         r["plans"] = bench.contact_plans(env)
         cr.commit()
