@@ -76,7 +76,10 @@ CONF
   fi
   if ! as_pg "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
     log "Starting PostgreSQL on $PGHOST:$PGPORT"
-    as_pg "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 start >/dev/null
+    as_pg "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 start >/dev/null || {
+      tail -5 "$data/server.log" >&2
+      die "PostgreSQL did not start (see above). If port $PGPORT is taken, choose another: export TELEUM_PGPORT=55440"
+    }
     PG_STARTED_HERE=1
   fi
   as_pg "$bin/psql" -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -tAc \
