@@ -62,7 +62,8 @@ class TeleumCall(models.Model):
     has_recording = fields.Boolean(compute="_compute_has_recording", store=True)
     fingerprint = fields.Char(required=True, readonly=True)
     occurrence = fields.Integer(required=True, default=1, readonly=True)
-    listing_month = fields.Char("Report month", readonly=True, help="The month of Teleum's report this row came in (YYYY-MM).")
+    listing_month = fields.Char("Report month", readonly=True,
+                                help="The month of Teleum's report this row came in (YYYY-MM).")
     parse_error = fields.Char(readonly=True, help="Why this row of Teleum's report could not be read.")
     raw = fields.Text("Teleum row", readonly=True, help="Kept for rows that could not be read.")
     missed = fields.Boolean(compute="_compute_missed", store=True, index=True)

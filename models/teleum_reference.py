@@ -197,9 +197,12 @@ class TeleumConnectedTariff(models.Model):
 
     @api.depends("number_teleum_id", "account_id")
     def _compute_number_id(self):
+        wanted = [t for t in self.mapped("number_teleum_id") if t]
+        numbers = self.env["teleum.number"].with_context(active_test=False).search(
+            [("account_id", "in", self.account_id.ids), ("teleum_id", "in", wanted)])
+        by_key = {(n.account_id.id, n.teleum_id): n for n in numbers}
         for rec in self:
-            rec.number_id = rec.number_teleum_id and self.env["teleum.number"].with_context(active_test=False).search(
-                [("account_id", "=", rec.account_id.id), ("teleum_id", "=", rec.number_teleum_id)], limit=1)
+            rec.number_id = by_key.get((rec.account_id.id, rec.number_teleum_id), False)
 
     @api.model
     def _sync_from_teleum(self, account, client):

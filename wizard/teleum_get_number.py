@@ -181,10 +181,10 @@ class TeleumGetNumberWizard(models.TransientModel):
             raise UserError(_("Teleum connected %(tariff)s but does not list the number %(number)s yet: "
                               "sync the account in a moment.", tariff=tariff.name,
                               number=self.line_id.number_formatted))
+        with_number = _("with the number %(number)s", number=new.display_name) if new else ""
         account.message_post(body=_("Tariff %(tariff)s connected on Teleum%(number)s (connection %(connect)s, "
                                     "monthly fee %(monthly)s).", tariff=tariff.name,
-                                    number=(" " + _("with the number %(number)s", number=new.display_name))
-                                    if new else "",
+                                    number=" " + with_number if with_number else "",
                                     connect=self._money(self.connect_price), monthly=self._money(self.monthly_price)))
         if new:
             return {"type": "ir.actions.act_window", "res_model": "teleum.number", "res_id": new.id,
