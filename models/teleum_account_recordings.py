@@ -4,7 +4,7 @@ import base64
 import logging
 from datetime import timedelta
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 
 from ..teleum_api import TeleumError
 
@@ -82,18 +82,7 @@ class TeleumAccount(models.Model):
 
     @api.model
     def _download_recording(self, client, file_id):
-        link = client.get_record_link(file_id)
-        resp = client.download(link)
-        try:
-            chunks, size = [], 0
-            for chunk in resp.iter_content(64 * 1024):
-                size += len(chunk)
-                if size > MAX_RECORDING_BYTES:
-                    raise TeleumError(_("The recording is too large to be copied."), code="size")
-                chunks.append(chunk)
-            return b"".join(chunks)
-        finally:
-            resp.close()
+        return client.download_bytes(client.get_record_link(file_id), max_bytes=MAX_RECORDING_BYTES)
 
     def _purge_recording_copies(self):
         self.ensure_one()

@@ -497,6 +497,28 @@ class TeleumClient:
 
         return self._with_retries('download', get, write=False)
 
+    def download_bytes(self, url: str, max_bytes: int | None = None) -> bytes:
+        """The whole file behind a recording link, checked against its Content-Length: a transfer
+        that breaks off can end without an error, and a half file must not pass for the recording."""
+        resp = self.download(url)
+        try:
+            chunks, size = [], 0
+            for chunk in resp.iter_content(64 * 1024):
+                size += len(chunk)
+                if max_bytes is not None and size > max_bytes:
+                    raise TeleumValidationError(f'The recording is larger than {max_bytes} bytes.',
+                                                method='download')
+                chunks.append(chunk)
+        except requests.RequestException:
+            raise TeleumTransientError('The recording download broke off.', method='download') from None
+        finally:
+            resp.close()
+        expected = resp.headers.get('Content-Length')
+        if expected and expected.isdigit() and not resp.headers.get('Content-Encoding') and int(expected) != size:
+            raise TeleumTransientError(f'The recording download broke off ({size} of {expected} bytes).',
+                                       method='download')
+        return b''.join(chunks)
+
     # ----------------------------------------------------------------- numbers and forwards
 
     def get_connected_numbers(self) -> list[R.Number]:

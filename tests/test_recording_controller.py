@@ -104,6 +104,18 @@ class TestRecordingController(TeleumCase, HttpCase):
         self.assertEqual(self.get(url="/teleum/recording/%d" % no_rec.id).status_code, 404)
         self.assertEqual(self.sandbox.stats()["total"], 0)
 
+    def test_broken_download_is_not_kept(self):
+        """A transfer that breaks off is not stored as the recording; the next run copies it whole."""
+        self.account.write({"keep_recordings": True, "recording_retention_days": 3650})
+        recording = self.call.recording_id
+        others = self.env["teleum.recording"].search([("account_id", "=", self.account.id), ("id", "!=", recording.id)])
+        others.call_date = "2000-01-01 00:00:00"  # past retention: not copied, this test is about one file
+        self.sandbox.inject("malformed", "download", count=1)
+        self.env["teleum.account"]._cron_recordings()
+        self.assertFalse(recording.attachment_id, "half a file is not kept as the recording")
+        self.env["teleum.account"]._cron_recordings()
+        self.assertEqual(recording.attachment_id.raw, self.audio)
+
     def test_copy_kept_in_odoo(self):
         self.account.write({"keep_recordings": True, "recording_retention_days": 3650})
         recording = self.call.recording_id

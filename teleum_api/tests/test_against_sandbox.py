@@ -221,6 +221,18 @@ def test_recordings(sb, live):
         live.get_record_link('no-such-file')
 
 
+def test_broken_off_download_is_not_a_recording(sb, live):
+    link = live.get_record_link(live.get_records_list(2024, 4)[0].file_id)
+    whole = live.download_bytes(link)
+    assert whole
+    sb.inject('malformed', 'download', 1)  # full Content-Length, half of the bytes
+    with pytest.raises(TeleumTransientError, match='broke off'):
+        live.download_bytes(link)
+    assert live.download_bytes(link) == whole
+    with pytest.raises(TeleumValidationError, match='larger'):
+        live.download_bytes(link, max_bytes=len(whole) - 1)
+
+
 def test_bad_credentials(sb, live):
     with _client(sb, password='wrong') as client, pytest.raises(TeleumAuthError) as err:
         client.balance()
