@@ -14,6 +14,7 @@ _logger = logging.getLogger(__name__)
 RECORDING_BATCH = 50
 # Size cap of one recording read into memory (a 2-hour mono MP3 at 32 kbit/s is ~30 MB).
 MAX_RECORDING_BYTES = 200 * 1024 * 1024
+COPY_RETRY = timedelta(days=1)
 
 
 class TeleumAccount(models.Model):
@@ -52,7 +53,9 @@ class TeleumAccount(models.Model):
 
     def _recordings_to_copy(self):
         self.ensure_one()
-        domain = [("account_id", "=", self.id), ("attachment_id", "=", False)]
+        domain = [("account_id", "=", self.id), ("attachment_id", "=", False),
+                  # a recording that failed is tried again a day later, not at every run ahead of the others
+                  "|", ("copy_error_date", "=", False), ("copy_error_date", "<", fields.Datetime.now() - COPY_RETRY)]
         if self.recording_retention_days > 0:
             domain.append(("call_date", ">=", fields.Datetime.now() - timedelta(days=self.recording_retention_days)))
         return self.env["teleum.recording"].sudo().search(domain, order="call_date desc, id desc")
@@ -68,6 +71,7 @@ class TeleumAccount(models.Model):
             except TeleumError as exc:
                 _logger.warning("Teleum recording %s of account %s not copied: %s",
                                 recording.file_id, self.id, exc)
+                recording.copy_error_date = fields.Datetime.now()
                 continue
             recording.attachment_id = self.env["ir.attachment"].sudo().create({
                 "name": "%s.mp3" % recording.file_id,

@@ -18,6 +18,8 @@ class TeleumRecording(models.Model):
     dst = fields.Char(readonly=True)
     duration = fields.Integer(readonly=True)
     attachment_id = fields.Many2one("ir.attachment", "Copy in Odoo", readonly=True)
+    copy_error_date = fields.Datetime("Copy failed on", readonly=True,
+                                      help="The last copy attempt failed; it is tried again a day later.")
 
     _sql_constraints = [
         ("file_uniq", "unique(account_id, file_id)", "A recording is imported once."),

@@ -1,3 +1,5 @@
+from datetime import datetime, timedelta
+
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from ..sandbox.data import recording_bytes
@@ -113,8 +115,13 @@ class TestRecordingController(TeleumCase, HttpCase):
         self.sandbox.inject("malformed", "download", count=1)
         self.env["teleum.account"]._cron_recordings()
         self.assertFalse(recording.attachment_id, "half a file is not kept as the recording")
+        self.assertTrue(recording.copy_error_date)
+        self.sandbox.reset_stats()
         self.env["teleum.account"]._cron_recordings()
-        self.assertEqual(recording.attachment_id.raw, self.audio)
+        self.assertFalse(self.sandbox.stats()["requests"].get("download"), "not retried at every run")
+        recording.copy_error_date = datetime.now() - timedelta(days=2)
+        self.env["teleum.account"]._cron_recordings()
+        self.assertEqual(recording.attachment_id.raw, self.audio, "a day later it is copied whole")
 
     def test_copy_kept_in_odoo(self):
         self.account.write({"keep_recordings": True, "recording_retention_days": 3650})
