@@ -124,15 +124,6 @@ class TeleumCallerIdType(models.Model):
         self._bind(account, {t.id: {"name": t.name} for t in client.get_forwards_rcids()})
 
 
-class TeleumNumberType(models.Model):
-    _name = "teleum.number.type"
-    _inherit = ["teleum.binding.mixin"]
-    _description = "Teleum Number Type"
-    _order = "teleum_id"
-
-    name = fields.Char(required=True)
-
-
 class TeleumTariffGroup(models.Model):
     _name = "teleum.tariff.group"
     _inherit = ["teleum.binding.mixin"]

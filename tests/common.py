@@ -10,6 +10,10 @@ DEMO_LOGIN, DEMO_PASSWORD = "demo@example.com", "989864"
 SECOND_LOGIN, SECOND_PASSWORD = "second@example.com", "second-pass-2"
 
 
+# Client options for fault tests: one retry, no real backoff (10 s: the test harness raises lower timeouts)
+FAST_CLIENT = {"timeout": 10, "retries": 1, "backoff": 0.01}
+
+
 class TeleumCase(TransactionCase):
     """Tests against a real sandbox server over HTTP, one sandbox per test class."""
 
@@ -36,6 +40,13 @@ class TeleumCase(TransactionCase):
     def small_pages(self, size):
         with patch.object(teleum_account, "CALL_PAGE_SIZE", size):
             yield
+
+    def use_fast_client(self):
+        """For this test: the fault-test client options, and no client cached from before."""
+        self.startPatcher(patch.object(type(self.env["teleum.account"]), "_client_options",
+                                       lambda account: dict(FAST_CLIENT)))
+        teleum_account._CLIENTS.clear()
+        self.addCleanup(teleum_account._CLIENTS.clear)
 
     def api_call_total(self, login=DEMO_LOGIN, password=DEMO_PASSWORD):
         """What Teleum reports for the months the account imports, read with a fresh client."""

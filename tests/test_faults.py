@@ -15,12 +15,11 @@ from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import new_test_user, tagged
 
-from ..models import teleum_account
 from ..models.teleum_call import TeleumCall
 from ..teleum_api import TeleumClient
-from .common import DEMO_LOGIN, DEMO_PASSWORD, SECOND_LOGIN, SECOND_PASSWORD, TeleumCase
+from .common import DEMO_LOGIN, DEMO_PASSWORD, FAST_CLIENT, SECOND_LOGIN, SECOND_PASSWORD, TeleumCase
 
-FAST = {"timeout": 10, "retries": 1, "backoff": 0.01}  # 10 s: the test harness raises anything lower
+FAST = FAST_CLIENT
 
 
 class FaultCase(TeleumCase):
@@ -28,10 +27,7 @@ class FaultCase(TeleumCase):
 
     def setUp(self):
         super().setUp()
-        Account = type(self.env["teleum.account"])
-        self.startPatcher(patch.object(Account, "_client_options", lambda self: dict(FAST)))
-        teleum_account._CLIENTS.clear()
-        self.addCleanup(teleum_account._CLIENTS.clear)
+        self.use_fast_client()
 
     # -- helpers ----------------------------------------------------------------
     @contextmanager

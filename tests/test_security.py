@@ -59,10 +59,7 @@ class SecurityCase(TeleumCase):
 
     def setUp(self):
         super().setUp()
-        fast = {"timeout": 10, "retries": 1, "backoff": 0.01}
-        self.startPatcher(patch.object(type(self.env["teleum.account"]), "_client_options", lambda s: dict(fast)))
-        teleum_account._CLIENTS.clear()
-        self.addCleanup(teleum_account._CLIENTS.clear)
+        self.use_fast_client()
 
 
 @tagged("post_install", "-at_install")
