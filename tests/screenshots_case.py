@@ -7,6 +7,7 @@ saves 1280×800 PNGs of the addon's main screens into TELEUM_SCREENSHOTS_DIR.
 """
 
 import base64
+import logging
 import os
 import shutil
 import unittest
@@ -16,6 +17,8 @@ from odoo.tests import HttpCase, tagged
 from odoo.tests.common import ChromeBrowser
 
 from .common import TeleumCase
+
+_logger = logging.getLogger(__name__)
 
 WIDTH, HEIGHT = 1280, 800
 NAMES = ["Ольга Смирнова", "ООО «Северный ветер»", "Иван Петров", "Анна Кузнецова", "Дмитрий Соколов",
@@ -79,7 +82,7 @@ class TeleumScreenshots(TeleumCase, HttpCase):
                 if browser._wait_ready(styled, timeout=30):
                     break
             except TimeoutError:
-                pass
+                _logger.info("%s: the page did not load in time, reloading", name)
             browser.navigate_to(self.base_url() + url, wait_stop=True)
         else:
             self.fail("%s: the web client did not load" % name)
@@ -95,7 +98,7 @@ class TeleumScreenshots(TeleumCase, HttpCase):
         data = browser._websocket_request("Page.captureScreenshot", params={"format": "png"}, timeout=30)["data"]
         path = self.out / ("screenshot_%s.png" % name)
         path.write_bytes(base64.b64decode(data))
-        print("saved", path)
+        _logger.info("saved %s", path)
 
     @staticmethod
     def exists(selector):
