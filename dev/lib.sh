@@ -120,6 +120,23 @@ write_conf() {
   } > "$file"
 }
 
+# free_port START: the first TCP port from START on that nothing listens on (127.0.0.1).
+free_port() {
+  python3 - "$1" <<'PY'
+import socket, sys
+port = int(sys.argv[1])
+while True:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            port += 1
+            continue
+    print(port)
+    break
+PY
+}
+
 odoo_bin() { "$PY" "$ODOO_SRC/odoo-bin" "$@"; }
 
 dropdb_if_exists() {
