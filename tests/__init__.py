@@ -6,6 +6,7 @@ from . import (
     test_recording_controller,
     test_security,
     test_sync,
+    test_sync_request,
     test_tour,
     test_write,
 )
