@@ -8,5 +8,6 @@ from . import (
     test_sync,
     test_sync_request,
     test_tour,
+    test_tour_sync_now,
     test_write,
 )
