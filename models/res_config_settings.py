@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
 
 from .teleum_account import _tz_names
 
@@ -29,6 +29,8 @@ class ResConfigSettings(models.TransientModel):
     teleum_currency_id = fields.Many2one(related="teleum_account_id.currency_id")
     teleum_last_sync = fields.Datetime(related="teleum_account_id.last_sync")
     teleum_last_error = fields.Text(related="teleum_account_id.last_error")
+    teleum_last_sync_new_calls = fields.Integer(related="teleum_account_id.last_sync_new_calls")
+    teleum_sync_progress = fields.Char(related="teleum_account_id.sync_progress")
 
     @api.depends("company_id")
     def _compute_teleum_account(self):
@@ -61,14 +63,22 @@ class ResConfigSettings(models.TransientModel):
         if changed:
             account.write(changed)
 
+    # The buttons save what was typed (set_values) and then act on it; they never raise, so
+    # what was typed is committed with the request whatever Teleum answers.
     def action_teleum_test_connection(self):
         self.set_values()
         self._compute_teleum_account()
+        if not self.teleum_account_id:
+            return self.env["teleum.account"]._notify(
+                _("Connection failed"), _("Enter the Teleum e-mail and password first."), "danger")
         return self.teleum_account_id.action_test_connection()
 
     def action_teleum_sync(self):
         self.set_values()
         self._compute_teleum_account()
+        if not self.teleum_account_id:
+            return self.env["teleum.account"]._notify(
+                _("Sync not started"), _("Enter the Teleum e-mail and password first."), "danger")
         return self.teleum_account_id.action_sync_button()
 
     def action_teleum_open(self, what):

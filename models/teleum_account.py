@@ -7,6 +7,7 @@ most the page being imported, and the next run resumes from the cursor stored he
 
 import logging
 import threading
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import pytz
@@ -31,6 +32,10 @@ FULL_PASS_EVERY = timedelta(hours=24)
 # Advisory-lock namespace: two workers never sync the same account at once (the lock is held
 # across the commits of one run, which a row lock would not survive).
 _LOCK_NAMESPACE = 0x7E1E
+LOCK_SQL = "SELECT pg_try_advisory_xact_lock(%s, %s)"
+# A sync a person asked for runs in the scheduled action "sync requested", this many call pages
+# per batch (the cron runs the next batch right away).
+REQUEST_BUDGET = 20
 
 
 def _tz_names(*_model):  # Odoo calls a selection function with the model
@@ -98,6 +103,19 @@ class TeleumAccount(models.Model):
     # unless the last pass that read every page is older than FULL_PASS_EVERY (the safety net).
     calls_full_pass = fields.Datetime("Last full read of the calls", readonly=True, copy=False)
     calls_pass_skipped = fields.Boolean("Current pass skipped unchanged months", readonly=True, copy=False)
+    # A sync a person asked for (Sync now): run by the "sync requested" scheduled action, which
+    # notifies that person at the end.
+    sync_requested_by = fields.Many2one("res.users", "Sync requested by", readonly=True, copy=False)
+    sync_requested_at = fields.Datetime("Sync requested on", readonly=True, copy=False)
+    sync_request_started = fields.Boolean(readonly=True, copy=False)
+    # Progress of the running sync (committed with each page, so other sessions see it).
+    sync_progress_month = fields.Date(readonly=True, copy=False)
+    sync_progress_pages = fields.Integer(readonly=True, copy=False)
+    sync_progress_months_left = fields.Integer(readonly=True, copy=False)
+    sync_calls_before = fields.Integer(readonly=True, copy=False)
+    last_sync_new_calls = fields.Integer("New calls at the last sync", readonly=True, copy=False)
+    sync_running = fields.Boolean(compute="_compute_sync_progress")
+    sync_progress = fields.Char("Sync progress", compute="_compute_sync_progress")
 
     number_ids = fields.One2many("teleum.number", "account_id")
     sip_ids = fields.One2many("teleum.sip", "account_id")
@@ -116,6 +134,42 @@ class TeleumAccount(models.Model):
             counts = {account.id: count for account, count in groups}
             for account in self:
                 account[field] = counts.get(account.id, 0)
+
+    # Also read: the lock (pg_locks) and the calls stored, fresh in each request.
+    @api.depends("sync_requested_at", "sync_request_started", "sync_progress_month", "sync_progress_pages",
+                 "sync_progress_months_left", "sync_calls_before")
+    def _compute_sync_progress(self):
+        running = self._locked_ids()
+        for account in self:
+            account.sync_running = account.id in running or account.sync_request_started
+            if account.sync_running and account.sync_progress_month:
+                account.sync_progress = _(
+                    "Syncing: reading %(month)s, pages read: %(pages)s, new calls: %(calls)s, "
+                    "months left: %(left)s",
+                    month=account.sync_progress_month.strftime("%m/%Y"), pages=account.sync_progress_pages,
+                    calls=max(account._calls_stored() - account.sync_calls_before, 0),
+                    left=account.sync_progress_months_left)
+            elif account.sync_running:
+                account.sync_progress = _("Syncing: reading the configuration.")
+            elif account.sync_requested_at:
+                account.sync_progress = _("Sync requested: it starts in a moment.")
+            else:
+                account.sync_progress = False
+
+    def _locked_ids(self):
+        """Ids of these accounts whose sync lock is held right now (by any worker or server)."""
+        ids = [i for i in self.ids if isinstance(i, int)]
+        if not ids:
+            return set()
+        self.env.cr.execute("""
+            SELECT objid FROM pg_locks
+             WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND classid = %s AND objid = ANY(%s)
+               AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+        """, (_LOCK_NAMESPACE, ids))
+        return {row[0] for row in self.env.cr.fetchall()}
+
+    def _calls_stored(self):
+        return self.env["teleum.call"].sudo().search_count([("account_id", "=", self.id)])
 
     def write(self, vals):
         if {"login", "password", "api_url"} & set(vals) and "needs_human" not in vals:
@@ -170,18 +224,33 @@ class TeleumAccount(models.Model):
             return redact(str(exc.args[0]))
         return _("Unexpected error: %(detail)s", detail=redact(str(exc)))
 
-    def _set_error(self, exc):
+    def _credentials(self):
+        account = self.sudo()
+        return (account.api_url, account.login, account.password)
+
+    def _set_error(self, exc, used=None):
+        """Show the failure on the account. ``used``: the credentials the failed run logged in
+        with; a refusal waits for a human only if they are still the ones stored."""
         text = self._error_text(exc)
+        refused = getattr(exc, "code", None) == "auth"
+        if refused and used is not None:
+            self.invalidate_recordset(["api_url", "login", "password"])
+            if self._credentials() != used:  # changed meanwhile: the new ones were not tried
+                refused = False
+                text = _("The Teleum credentials were changed while a sync was using the previous ones. "
+                         "The next sync uses the new ones.")
         self.sudo().write({
             "state": "error",
             "last_error": text,
             "last_error_date": fields.Datetime.now(),
-            "needs_human": getattr(exc, "code", None) == "auth",
+            "needs_human": refused,
         })
         return text
 
     # ------------------------------------------------------------------ actions
     def action_test_connection(self):
+        """One login with the stored credentials; the answer is shown on the account (the
+        notification reloads the form). Never raises, so what was saved with it stays saved."""
         self.ensure_one()
         self.check_access("write")  # callable over RPC with any id: only who may change the account
         try:
@@ -195,14 +264,16 @@ class TeleumAccount(models.Model):
                                                contract=info.account), "success")
 
     def _notify(self, title, message, kind):
+        """A notification; then the form reloads, showing the account as it is now."""
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
-            "params": {"title": title, "message": message, "type": kind, "sticky": kind == "danger"},
+            "params": {"title": title, "message": message, "type": kind, "sticky": kind == "danger",
+                       "next": {"type": "ir.actions.act_window_close"}},
         }
 
     def action_sync(self):
-        """Run one complete sync of each account and return when it is done.
+        """Run one complete sync of each account and return when it is done (scripts, tests).
 
         Callable over RPC with any ids: the caller must be allowed to change the accounts; the
         import itself then runs with the rights the scheduled actions have.
@@ -213,11 +284,23 @@ class TeleumAccount(models.Model):
         return True
 
     def action_sync_button(self):
-        self.action_sync()
-        errors = self.filtered(lambda a: a.state == "error")
-        if errors:
-            return self._notify(_("Sync failed"), errors[0].last_error, "danger")
-        return self._notify(_("Synchronised"), _("Teleum data is up to date."), "success")
+        """Sync now: hand the sync to the scheduled action and return at once.
+
+        Nothing is imported in the request (a first import can take longer than a request may
+        last); the person who asked is notified in the browser when it ends.
+        """
+        self.check_access("write")
+        if self._is_neutralized():
+            return self._notify(_("Sync not started"),
+                                _("This database is a neutralized copy: it does not talk to Teleum."), "danger")
+        missing = self.sudo().filtered(lambda a: not a.login or not a.password)
+        if missing:
+            return self._notify(_("Sync not started"), _("Enter the Teleum e-mail and password of %(account)s first.",
+                                                         account=missing[0].name), "danger")
+        self.sudo().write({"sync_requested_by": self.env.uid, "sync_requested_at": fields.Datetime.now()})
+        self.env.ref("teleum_telephony.ir_cron_teleum_sync_requested").sudo()._trigger()
+        return self._notify(_("Sync started"), _("Teleum data is being synchronised in the background. "
+                                                 "You will be notified when it is done."), "info")
 
     def action_open_calls(self):
         return self._open("teleum_telephony.teleum_call_action")
@@ -246,23 +329,55 @@ class TeleumAccount(models.Model):
         if self._auto_commit():
             self.env.cr.rollback()
 
-    def _try_lock(self):
-        self.env.cr.execute("SELECT pg_try_advisory_lock(%s, %s)", (_LOCK_NAMESPACE, self.id))
-        return self.env.cr.fetchone()[0]
+    @contextmanager
+    def _sync_lock(self):
+        """Try to take this account's sync lock; yields whether it was taken.
 
-    def _unlock(self):
-        self.env.cr.execute("SELECT pg_advisory_unlock(%s, %s)", (_LOCK_NAMESPACE, self.id))
+        A transaction-level advisory lock on a cursor of its own, held open for the run and
+        rolled back at the end: nothing that happens to the run's transaction (a failed page
+        rolled back, an error that aborted it) can keep it, and a killed worker's connection
+        closing releases it too. Different accounts have different locks and run in parallel.
+        """
+        if self.env.registry.in_test_mode():
+            # HttpCase: every cursor is a savepoint on the test's one connection, and closing
+            # another would roll back the run itself: a session lock, released after the run.
+            self.env.cr.execute("SELECT pg_try_advisory_lock(%s, %s)", (_LOCK_NAMESPACE, self.id))
+            locked = self.env.cr.fetchone()[0]
+            try:
+                yield locked
+            finally:
+                if locked:
+                    self.env.cr.execute("SELECT pg_advisory_unlock(%s, %s)", (_LOCK_NAMESPACE, self.id))
+            return
+        cr = self.env.registry.cursor()
+        try:
+            cr.execute(LOCK_SQL, (_LOCK_NAMESPACE, self.id))
+            yield cr.fetchone()[0]
+        finally:
+            try:
+                cr.close()  # rolls back: the lock is released
+            except Exception:  # a broken connection: the server has ended its session and lock
+                _logger.warning("Closing the sync-lock cursor of Teleum account %s failed", self.id, exc_info=True)
 
     def _sync_all(self, budget=None, parts=("config", "calls", "balance")):
         """Sync one account. ``budget``: max call pages for this run (None: finish).
 
-        Returns the number of call pages still known to be pending (0 when complete).
-        Never raises for a Teleum failure: it is stored on the account instead.
+        Returns the number of call pages still known to be pending (0 when complete), None when
+        another worker is syncing the account. Never raises for a Teleum failure: it is stored
+        on the account instead.
         """
         self.ensure_one()
-        if not self._try_lock():
-            _logger.info("Teleum account %s is already being synced, skipped", self.id)
-            return 0
+        with self._sync_lock() as locked:
+            if not locked:
+                _logger.info("Teleum account %s is already being synced, skipped", self.id)
+                return None
+            return self._sync_locked(budget, parts)
+
+    def _sync_locked(self, budget, parts):
+        # What the caller wrote before (typed credentials…) is its own unit: a failed page below
+        # is rolled back to the last commit, and must never take it along.
+        self._commit()
+        used = self._credentials()
         try:
             remaining = 0
             client = self._get_client()
@@ -270,7 +385,11 @@ class TeleumAccount(models.Model):
                 self._sync_config(client)
                 self._commit()
             if "calls" in parts:
+                if not self.calls_cursor_month and not self.sync_request_started:
+                    self._progress_start()  # a new pass (a requested sync counts from the request)
                 remaining = self._sync_calls(client, budget=budget)
+                if not remaining:
+                    self._progress_end()
             if "balance" in parts:
                 self._sync_balance(client)
             self.sudo().write({"state": "ok", "last_sync": fields.Datetime.now(),
@@ -279,7 +398,7 @@ class TeleumAccount(models.Model):
             return remaining
         except (TeleumError, UserError) as exc:
             self._rollback()
-            text = self._set_error(exc)
+            text = self._set_error(exc, used)
             _logger.warning("Teleum sync of account %s failed: %s", self.id, text)
             self._commit()
             return 0
@@ -291,8 +410,61 @@ class TeleumAccount(models.Model):
             self._set_error(exc)
             self._commit()
             return 0
-        finally:
-            self._unlock()
+
+    # -- progress ------------------------------------------------------------
+    def _progress_start(self):
+        self.sudo().write({"sync_progress_month": False, "sync_progress_pages": 0,
+                           "sync_progress_months_left": 0, "sync_calls_before": self._calls_stored()})
+
+    def _progress_vals(self, month, months_left, pages):
+        """Written with the calls cursor after each page (``pages``: 1) or skipped month (0)."""
+        return {"sync_progress_month": month, "sync_progress_months_left": months_left,
+                "sync_progress_pages": self.sync_progress_pages + pages}
+
+    def _progress_end(self):
+        self.sudo().write({"sync_progress_month": False, "sync_progress_months_left": 0,
+                           "last_sync_new_calls": max(self._calls_stored() - self.sync_calls_before, 0)})
+
+    # -- a sync a person asked for -------------------------------------------
+    def _sync_requested(self):
+        """One batch of the sync requested with Sync now.
+
+        Returns 1 while more batches are needed, 0 when it ended (the person who asked is then
+        notified), None when another worker is syncing the account.
+        """
+        self.ensure_one()
+        with self._sync_lock() as locked:
+            if not locked:
+                return None
+            requested_at = self.sync_requested_at
+            # texts stored and sent in the language of the person who asked
+            account = self.with_context(lang=self.sync_requested_by.lang or self.env.lang)
+            first = not self.sync_request_started
+            if first:
+                account._progress_start()
+                account.sudo().sync_request_started = True
+            parts = ("config", "calls", "balance") if first else ("calls", "balance")
+            if account._sync_locked(REQUEST_BUDGET, parts):
+                return 1
+            account._finish_request(requested_at)
+            return 0
+
+    def _finish_request(self, requested_at):
+        self.invalidate_recordset(["sync_requested_at", "sync_requested_by"])
+        user = self.sync_requested_by
+        vals = {"sync_request_started": False}
+        if self.sync_requested_at == requested_at:  # not asked again meanwhile (else: it starts afresh)
+            vals.update(sync_requested_at=False, sync_requested_by=False)
+        self.sudo().write(vals)
+        if user:
+            if self.state == "error":
+                message = {"type": "danger", "sticky": True, "title": _("Teleum sync failed"),
+                           "message": self.last_error}
+            else:
+                message = {"type": "success", "title": _("Teleum sync finished"),
+                           "message": _("New calls: %(count)s.", count=self.last_sync_new_calls)}
+            user._bus_send("simple_notification", message)
+        self._commit()
 
     def _sync_config(self, client):
         info = client.login()
@@ -379,6 +551,7 @@ class TeleumAccount(models.Model):
                         "calls_cursor_carry": False, "calls_pass_skipped": True}
                 if month < today - relativedelta(months=1):
                     vals["calls_done_until"] = month
+                vals.update(self._progress_vals(month, len(months) - index - 1, pages=0))  # progress
                 self.sudo().write(vals)
                 self._commit()
                 continue
@@ -417,6 +590,7 @@ class TeleumAccount(models.Model):
                     vals = {"calls_cursor_month": month, "calls_cursor_offset": offset,
                             "calls_cursor_last": last,
                             "calls_cursor_carry": Call._carry_to_store(carry, rows, month)}
+                vals.update(self._progress_vals(month, len(months) - index - 1, pages=1))  # progress
                 self.sudo().write(vals)
                 self._commit()
                 if budget is None and self._auto_commit():
@@ -460,6 +634,33 @@ class TeleumAccount(models.Model):
                 account._rollback()
             done += 1
             cron._notify_progress(done=done, remaining=len(accounts) - done + pending)
+        return True
+
+    @api.model
+    def _cron_sync_requested(self):
+        """The scheduled action Sync now triggers: each requested account, batch by batch."""
+        cron = self.env["ir.cron"]
+        accounts = self.search([("sync_requested_at", "!=", False)])
+        retry = done = pending = 0
+        for account in accounts:
+            try:
+                result = account._sync_requested()
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                _logger.info("Requested sync of Teleum account %s met a concurrent update, retried", account.id)
+                account._rollback()
+                result = None
+            except Exception:  # a bug for one account must not stop the others
+                _logger.exception("Requested sync of Teleum account %s crashed", account.id)
+                account._rollback()
+                result = 0
+            if result is None:  # busy with another worker (or retried): again in a minute
+                retry += 1
+            pending += result or 0
+            done += 1
+            cron._notify_progress(done=done, remaining=len(accounts) - done + pending)
+        if retry:
+            self.env.ref("teleum_telephony.ir_cron_teleum_sync_requested").sudo()._trigger(
+                fields.Datetime.now() + timedelta(minutes=1))
         return True
 
     @api.model

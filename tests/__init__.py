@@ -6,6 +6,8 @@ from . import (
     test_recording_controller,
     test_security,
     test_sync,
+    test_sync_request,
     test_tour,
+    test_tour_sync_now,
     test_write,
 )

@@ -178,7 +178,9 @@ class TestSecurityCredentials(SecurityCase):
             self.account.password = "Wr0ng-" + DEMO_PASSWORD
             for action in (self.account.action_test_connection, self.account.action_sync_button):
                 shown.append(repr(action()))
+            self.env["teleum.account"]._cron_sync_requested()  # runs what Sync now asked for
             shown.append(self.account.last_error)
+            shown += [v["message"] for v in self.env.cr.precommit.data.get("bus.bus.values", [])]  # notifications
             forward = self.env["teleum.forward"].search([("account_id", "=", self.account.id)], limit=1)
             with self.assertRaises(UserError) as caught:
                 forward.timeout = 12 if forward.timeout != 12 else 13
@@ -309,9 +311,12 @@ class TestSecurityRecordRules(SecurityCase):
                               billsecu="3", billsec="00:03", disposition="ANSWERED", rdr="")
         before = len(self.calls())
         result = self.account.with_user(self.manager).action_sync_button()
+        self.assertEqual(result["params"]["title"], "Sync started")
+        self.assertEqual(self.account.sync_requested_by, self.manager)
+        self.env["teleum.account"]._cron_sync_requested()  # the scheduled action it triggered
         self.assertEqual(self.account.state, "ok", self.account.last_error)
-        self.assertEqual(result["params"]["type"], "success")
         self.assertEqual(len(self.calls()), before + 1)
+        self.assertEqual(self.account.last_sync_new_calls, 1)
 
 
 @tagged("post_install", "-at_install")
