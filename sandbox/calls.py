@@ -116,6 +116,9 @@ class CallStore:
     def __init__(self, seed, months, calls_per_month, today, externals, max_cached=12):
         self.seed, self.calls_per_month, self.externals = seed, calls_per_month, externals
         self._end = local_ts(datetime.combine(today + timedelta(days=1), datetime.min.time()))
+        # The clock when the sandbox started: a generated call after it is not reported (it has
+        # not happened yet). Fixed at start so that the history does not change while it runs.
+        self._clock = local_ts(datetime.now(MSK).replace(tzinfo=None, microsecond=0))
         self._window = set()
         y, m = today.year, today.month
         for _ in range(months):
@@ -140,6 +143,8 @@ class CallStore:
                 end = min(local_ts(datetime(y + m // 12, m % 12 + 1, 1)), self._end)
                 rng = random.Random(f"calls:{self.seed}:{account.vivaid}:{y}:{m}")
                 rows = generate_month(rng, self.calls_per_month, start, end, account.call_profile, self.externals)
+                if end > self._clock:
+                    rows = [row for row in rows if row[TS] <= self._clock]
             for row in self._added.get(key, ()):
                 bisect.insort(rows, row, key=_ts_key)
             month = self._cache[key] = _Month(rows)

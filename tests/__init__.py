@@ -1,5 +1,6 @@
 from . import (
     test_access,
+    test_agents_recordings,
     test_crm,
     test_faults,
     test_i18n,

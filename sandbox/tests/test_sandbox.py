@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from sandbox import TeleumSandbox  # noqa: E402
+from sandbox.data import MSK  # noqa: E402
 
 
 def _package_setup(setup=pytest.Package.setup):
@@ -408,6 +410,21 @@ class TestCalls:
         records = demo("getRecordsList", y=2023, m=1)["records"]
         assert [r["id"] for r in records] == [answer["call"]["id"]]
         assert demo("getRecordLink", fileid=answer["call"]["id"])["error"] == 0
+
+    def test_no_call_later_than_the_clock(self):
+        """Today's calls run up to now, none later; recordings likewise; earlier days are complete."""
+        now = datetime.now(MSK).replace(tzinfo=None)
+        with TeleumSandbox(seed=1, months=2, calls_per_month=3000) as sb:
+            client = Client(sb)
+            month = calls(client, y=now.year, m=now.month)
+            dates = [r["calldate"] for r in month["calls"]]
+            assert max(dates, default="") <= datetime.now(MSK).strftime("%Y-%m-%d %H:%M:%S")
+            assert month["counts"] == len(dates)
+            records = client("getRecordsList", y=now.year, m=now.month)["records"]
+            assert all(r["calldate"] <= max(dates) for r in records)
+        # the same seed on a day already over: the whole day is there (3000 calls squeezed into it)
+        with TeleumSandbox(seed=1, months=1, calls_per_month=3000, today=TODAY) as sb:
+            assert calls(Client(sb), m=5)["counts"] == 3000
 
     def test_hundred_thousand_calls_month(self):
         with TeleumSandbox(seed=3, months=1, calls_per_month=100_000, today=TODAY) as sb:
