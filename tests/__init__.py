@@ -8,5 +8,6 @@ from . import (
     test_security,
     test_sync,
     test_tour,
+    test_tour_roles,
     test_write,
 )
