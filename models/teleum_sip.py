@@ -371,7 +371,8 @@ class TeleumSip(models.Model):
         if limit is None or done < limit:
             for line in self:
                 line.with_context(teleum_sync=True).calls_user_id = line.user_id
-        _logger.info("Teleum SIP lines %s: %d calls given to the lines' users", self.ids, done)
+        if done:
+            _logger.info("Teleum SIP lines %s: %d calls given to the lines' users", self.ids, done)
         return done
 
     @api.model
