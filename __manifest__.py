@@ -12,6 +12,7 @@
         "security/teleum_security.xml",
         "security/ir.model.access.csv",
         "data/ir_cron_data.xml",
+        "data/ir_cron_attribution.xml",
         "data/mail_activity_type_data.xml",
         "views/teleum_account_views.xml",
         "wizard/teleum_get_number_views.xml",

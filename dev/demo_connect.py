@@ -1,5 +1,8 @@
-# Run by dev/run inside `odoo-bin shell`: point the main company's Teleum account at the sandbox.
+# Run by dev/run inside `odoo-bin shell`: point the main company's Teleum account at the sandbox,
+# add the demo people (salespeople on the SIP lines, customers who call: dev/demo_data.py) and sync.
 import os
+
+from odoo.addons.teleum_telephony.dev import demo_data
 
 url = os.environ["TELEUM_SANDBOX_URL"]
 company = env.ref("base.main_company")
@@ -7,6 +10,12 @@ Account = env["teleum.account"].sudo()
 account = Account.search([("company_id", "=", company.id)], limit=1) or Account.create({"company_id": company.id})
 account.write({"name": "Teleum (sandbox)", "api_url": url, "login": "demo@example.com", "password": "989864",
                "history_months": 3})
+demo = demo_data.build_demo(env, account)
+env.cr.commit()
 account.action_sync()
 env.cr.commit()
 print(f"Teleum account {account.id}: {account.state} {account.last_error or ''} calls={account.call_count}")
+for user in demo["salespeople"]:
+    lines = env["teleum.sip"].search([("user_id", "=", user.id)]).mapped("num")
+    print(f"DEMO  {user.login} / {user.login}   {user.name}, salesperson (own calls), SIP line {', '.join(lines)}")
+print(f"DEMO  {demo['manager'].login} / {demo['manager'].login}   {demo['manager'].name}, telephony manager")

@@ -58,7 +58,10 @@ class TeleumRecording(models.Model):
         paired in order). Set-based: one query pairs a whole month, two updates store it."""
         if not self:
             return
-        self.env["teleum.call"].flush_model(["account_id", "call_date", "src", "dst", "recording_id", "occurrence"])
+        # has_recording too: a computation still pending for calls created in this transaction
+        # would otherwise run after the UPDATE below and write False over it
+        self.env["teleum.call"].flush_model(["account_id", "call_date", "src", "dst", "recording_id", "occurrence",
+                                             "has_recording"])
         self.flush_recordset(["account_id", "call_date", "src", "dst"])
         self.env.cr.execute(
             """
@@ -97,5 +100,11 @@ class TeleumRecording(models.Model):
                  FROM unnest(%(rids)s::int[], %(cids)s::int[]) AS p(rid, cid) WHERE r.id = p.rid""",
             {"rids": rec_ids, "cids": call_ids, "uid": self.env.uid},
         )
-        self.env["teleum.call"].invalidate_model(["recording_id", "has_recording", "recording_url"])
-        self.invalidate_model(["call_id"])
+        self.env["teleum.call"].invalidate_model(["recording_id", "has_recording", "recording_url"], flush=False)
+        self.invalidate_model(["call_id"], flush=False)
+
+    def unlink(self):
+        # the database empties the calls' recording_id by itself (ON DELETE SET NULL), which the
+        # ORM does not see: unlink through the ORM so that has_recording follows
+        self.env["teleum.call"].sudo().search([("recording_id", "in", self.ids)]).recording_id = False
+        return super().unlink()

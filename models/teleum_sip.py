@@ -3,7 +3,7 @@ import re
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import email_normalize
+from odoo.tools import SQL, email_normalize
 
 from ..teleum_api import TeleumError, TeleumTransientError
 
@@ -12,6 +12,9 @@ _logger = logging.getLogger(__name__)
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
 # Fields a user sets that go to Teleum (editSIP); user_id is Odoo's own.
 TELEUM_FIELDS = frozenset({"email", "description", "callerid", "callerid_number_id", "new_password"})
+# A line whose new user takes over more calls than this gets them in the background (cron).
+ATTRIBUTION_INLINE_LIMIT = 5000
+ATTRIBUTION_BATCH = 20000
 WEAK_PASSWORDS = frozenset({"password1", "qwerty123", "12345678a", "a12345678", "passw0rd", "password123",
                             "1q2w3e4r", "1qaz2wsx", "qwerty12", "abc12345", "admin123", "teleum123"})
 
@@ -33,6 +36,10 @@ class TeleumSip(models.Model):
     user_agent = fields.Char(readonly=True)
     user_id = fields.Many2one("res.users", "Odoo user", index=True, tracking=True,
                               help="Who works on this line: their calls and missed calls go to them.")
+    calls_user_id = fields.Many2one(
+        "res.users", "Calls attributed to", readonly=True, copy=False,
+        help="Technical: whom the line's calls were last given to; differs from the Odoo user while the "
+             "calls are being attributed again in the background.")
     forward_ids = fields.One2many("teleum.forward", "sip_id", string="Forwards to this line")
     account_id = fields.Many2one(default=lambda self: self.env["teleum.account"].search(
         [("company_id", "=", self.env.company.id)], limit=1))
@@ -182,7 +189,10 @@ class TeleumSip(models.Model):
 
     def write(self, vals):
         if self.env.context.get("teleum_sync"):
-            return super().write(vals)
+            res = super().write(vals)
+            if "user_id" in vals:
+                self._teleum_attribute_calls()
+            return res
         vals = dict(vals)
         self.check_access("write")
         for fname in ("num", "teleum_id", "is_default", "online", "status", "user_agent", "active", "account_id"):
@@ -321,3 +331,59 @@ class TeleumSip(models.Model):
             user = by_email.get((sip.email or "").strip().lower())
             if user and sip.company_id in user.company_ids:
                 sip.user_id = user
+
+    # ------------------------------------------------------------------ agents
+    # A line's calls follow its user: the calls with no agent or with the line's previous user go
+    # to the new one (calls imported before the line had a user, a line handed over). A call a
+    # manager gave to someone else keeps its agent; a line left without user leaves its calls as
+    # they are.
+    def _attributable_sql(self):
+        return SQL("""FROM teleum_call c JOIN teleum_sip s ON s.id = c.sip_id
+                      WHERE s.id = ANY(%s) AND s.user_id IS NOT NULL AND s.user_id IS DISTINCT FROM s.calls_user_id
+                        AND (c.user_id IS NULL OR c.user_id = s.calls_user_id)""", self.ids)
+
+    def _teleum_attribute_calls(self):
+        """Attribute the lines' calls to their (new) user: now, or in the background for a long history."""
+        lines = self.filtered(lambda s: s.user_id != s.calls_user_id)
+        if not lines:
+            return
+        self.env["teleum.call"].flush_model(["sip_id", "user_id"])
+        lines.flush_recordset(["user_id", "calls_user_id"])
+        self.env.cr.execute(SQL("SELECT count(*) %s", lines._attributable_sql()))
+        if self.env.cr.fetchone()[0] > ATTRIBUTION_INLINE_LIMIT:
+            self.env.ref("teleum_telephony.ir_cron_teleum_attribute_calls")._trigger()
+            return
+        lines._teleum_attribute_batch(None)
+
+    def _teleum_attribute_batch(self, limit):
+        """One set-based UPDATE of at most ``limit`` calls (None: all); lines whose calls are all
+        given are marked done. Returns how many calls were given."""
+        self.env["teleum.call"].flush_model(["sip_id", "user_id"])
+        self.flush_recordset(["user_id", "calls_user_id"])
+        self.env.cr.execute(SQL(
+            """UPDATE teleum_call c SET user_id = s.user_id, write_uid = %s, write_date = now() AT TIME ZONE 'UTC'
+                 FROM teleum_sip s
+                WHERE s.id = c.sip_id AND c.id IN (SELECT c.id %s LIMIT %s)""",
+            self.env.uid, self._attributable_sql(), limit,
+        ))
+        done = self.env.cr.rowcount
+        self.env["teleum.call"].invalidate_model(["user_id"], flush=False)
+        if limit is None or done < limit:
+            for line in self:
+                line.with_context(teleum_sync=True).calls_user_id = line.user_id
+        if done:
+            _logger.info("Teleum SIP lines %s: %d calls given to the lines' users", self.ids, done)
+        return done
+
+    @api.model
+    def _cron_attribute_calls(self):
+        """Background part of _teleum_attribute_calls: one batch per run, re-run while calls remain."""
+        self.env.cr.execute("SELECT id FROM teleum_sip WHERE user_id IS DISTINCT FROM calls_user_id")
+        lines = self.with_context(active_test=False).browse([r[0] for r in self.env.cr.fetchall()])
+        done = lines._teleum_attribute_batch(ATTRIBUTION_BATCH) if lines else 0
+        remaining = 0
+        if lines:
+            self.env.cr.execute(SQL("SELECT count(*) %s", lines._attributable_sql()))
+            remaining = self.env.cr.fetchone()[0]
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        return True

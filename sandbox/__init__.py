@@ -68,7 +68,8 @@ Judgement calls where the page is silent:
 * reportCalls: ``y`` and ``m`` are required; no ``limit`` (or 0) returns everything from
   ``start``; ``counts`` is the month total after the ``type`` filter. Months outside the history
   window are empty. The current month holds ``calls_per_month`` calls squeezed into its days up
-  to the end of ``today`` (so some calls of today may lie hours ahead of the clock).
+  to ``today``; today's share lies between midnight and the sandbox's clock at start (no call
+  is ever in the future).
 * Calls are ordered by calldate; every month has one pair of fully identical rows and at least one
   ``CONGESTION`` row (when >= 20 calls). About half the ANSWERED calls have a recording.
 * Faults: 'drop' and 'error500'/'error502' strike before the request is processed; 'malformed'

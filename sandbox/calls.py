@@ -116,6 +116,9 @@ class CallStore:
     def __init__(self, seed, months, calls_per_month, today, externals, max_cached=12):
         self.seed, self.calls_per_month, self.externals = seed, calls_per_month, externals
         self._end = local_ts(datetime.combine(today + timedelta(days=1), datetime.min.time()))
+        # The clock when the sandbox started: no call is later (see _before_clock). Fixed at
+        # start so that the history does not change while the sandbox runs.
+        self._clock = local_ts(datetime.now(MSK).replace(tzinfo=None, microsecond=0))
         self._window = set()
         y, m = today.year, today.month
         for _ in range(months):
@@ -140,12 +143,23 @@ class CallStore:
                 end = min(local_ts(datetime(y + m // 12, m % 12 + 1, 1)), self._end)
                 rng = random.Random(f"calls:{self.seed}:{account.vivaid}:{y}:{m}")
                 rows = generate_month(rng, self.calls_per_month, start, end, account.call_profile, self.externals)
+                if end > self._clock:
+                    rows = self._before_clock(rows, start)
             for row in self._added.get(key, ()):
                 bisect.insort(rows, row, key=_ts_key)
             month = self._cache[key] = _Month(rows)
             while len(self._cache) > self._max_cached:
                 self._cache.popitem(last=False)
             return month
+
+    def _before_clock(self, rows, start):
+        """The calls generated for the rest of today, squeezed into its hours already past (in
+        order): the month keeps its ``calls_per_month`` calls and none lies in the future."""
+        clock = self._clock
+        low = max(start, clock - clock % 86400)  # today's midnight
+        end = max(self._end, clock + 1)
+        return [row if row[TS] < low else (low + (row[TS] - low) * (clock - low) // (end - low),) + row[1:]
+                for row in rows]
 
     def rows(self, account, y, m, disposition=None):
         """Rows of a month, oldest first, optionally of one disposition (shared: don't mutate)."""

@@ -1,5 +1,6 @@
 from . import (
     test_access,
+    test_agents_recordings,
     test_crm,
     test_faults,
     test_i18n,
@@ -8,6 +9,7 @@ from . import (
     test_sync,
     test_sync_request,
     test_tour,
+    test_tour_roles,
     test_tour_sync_now,
     test_write,
 )

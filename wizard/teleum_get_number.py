@@ -220,6 +220,7 @@ class TeleumGetNumberLine(models.TransientModel):
     _name = "teleum.get.number.line"
     _description = "Free Teleum number"
     _order = "number"
+    _rec_name = "number_formatted"  # the confirm step names the chosen number
 
     wizard_id = fields.Many2one("teleum.get.number.wizard", required=True, ondelete="cascade")
     currency_id = fields.Many2one(related="wizard_id.currency_id")

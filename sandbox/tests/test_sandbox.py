@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from sandbox import TeleumSandbox  # noqa: E402
+from sandbox.data import MSK  # noqa: E402
 
 
 def _package_setup(setup=pytest.Package.setup):
@@ -408,6 +410,21 @@ class TestCalls:
         records = demo("getRecordsList", y=2023, m=1)["records"]
         assert [r["id"] for r in records] == [answer["call"]["id"]]
         assert demo("getRecordLink", fileid=answer["call"]["id"])["error"] == 0
+
+    def test_no_call_later_than_the_clock(self):
+        """The current month's calls all lie before the clock, still ``calls_per_month`` of them,
+        in order, and their recordings can be fetched."""
+        now = datetime.now(MSK).replace(tzinfo=None)
+        with TeleumSandbox(seed=1, months=1, calls_per_month=3000) as sb:
+            client = Client(sb)
+            month = calls(client, y=now.year, m=now.month)
+            dates = [r["calldate"] for r in month["calls"]]
+            assert month["counts"] == len(dates) == 3000
+            assert dates == sorted(dates)
+            assert dates[-1] <= datetime.now(MSK).strftime("%Y-%m-%d %H:%M:%S")
+            records = client("getRecordsList", y=now.year, m=now.month)["records"]
+            assert records and all(r["calldate"] <= dates[-1] for r in records)
+            assert client("getRecordLink", fileid=records[-1]["id"])["error"] == 0
 
     def test_hundred_thousand_calls_month(self):
         with TeleumSandbox(seed=3, months=1, calls_per_month=100_000, today=TODAY) as sb:

@@ -1,0 +1,72 @@
+/** @odoo-module **/
+
+import { registry } from "@web/core/registry";
+
+function fail(message) {
+    throw new Error(message);
+}
+
+/**
+ * Ivan, a salesperson who sees only his own calls, once the administrator gave him his SIP line
+ * (see tests/test_tour_roles.py): his calls from before that are his, nobody else's are shown,
+ * and he plays one of his recordings.
+ */
+registry.category("web_tour.tours").add("teleum_salesperson_tour", {
+    steps: () => [
+        {
+            content: "His calls are listed (not 'No calls yet')",
+            trigger: ".o_list_view .o_data_row",
+        },
+        {
+            content: "Every call shown is his",
+            trigger: ".o_list_view .o_data_row td[name=user_id]",
+            run() {
+                const agents = [...document.querySelectorAll(".o_list_view .o_data_row td[name=user_id]")]
+                    .map((cell) => cell.textContent.trim());
+                const others = agents.filter((name) => name !== "Иван Петров");
+                if (others.length) {
+                    fail(`Calls of others are shown: ${[...new Set(others)].join(", ") || "no agent"}`);
+                }
+            },
+        },
+        {
+            content: "Open the filters",
+            trigger: ".o_searchview_dropdown_toggler",
+            run: "click",
+        },
+        {
+            content: "His calls with a recording",
+            trigger: ".o_filter_menu .o_menu_item:contains(With recording)",
+            run: "click",
+        },
+        {
+            trigger: ".o_searchview_facet:contains(With recording)",
+        },
+        {
+            content: "Open one",
+            trigger: ".o_list_view .o_data_row:first td[name=call_date]",
+            run: "click",
+        },
+        {
+            content: "The call is his",
+            trigger: ".o_form_view .o_field_widget[name=user_id]",
+            run() {
+                const input = this.anchor.querySelector("input");
+                const agent = (input ? input.value : this.anchor.textContent).trim();
+                if (agent !== "Иван Петров") {
+                    fail(`The call's agent is "${agent}"`);
+                }
+            },
+        },
+        {
+            content: "He can play its recording",
+            trigger: ".o_form_view audio.o_teleum_audio",
+            async run() {
+                const response = await fetch(this.anchor.getAttribute("src"));
+                if (response.status !== 200 || response.headers.get("Content-Type") !== "audio/mpeg") {
+                    fail(`His recording answered ${response.status} ${response.headers.get("Content-Type")}`);
+                }
+            },
+        },
+    ],
+});
