@@ -85,6 +85,7 @@ ensure_pg() {
     die "Run as root, PostgreSQL runs as the 'postgres' system user, which does not exist: apt-get install postgresql (it creates it), or run this command as a normal user."
   fi
   # Two commands of this checkout starting at once: the second waits, then finds the cluster up.
+  # (The server must not inherit this lock: pg_ctl runs with fd 9 closed.)
   exec 9>"$DEV/pg.lock"
   command -v flock >/dev/null 2>&1 && flock 9
   running=$(pg_running_port)
@@ -124,7 +125,7 @@ CONF
   if [ -z "$running" ]; then
     for tries in 1 2 3; do
       log "Starting PostgreSQL on $PGHOST:$PGPORT (cluster: $data, log: $data/server.log)"
-      if as_pg "$bin/pg_ctl" -D "$data" -l "$data/server.log" -o "-p $PGPORT" -w -t 60 start >/dev/null; then
+      if as_pg "$bin/pg_ctl" -D "$data" -l "$data/server.log" -o "-p $PGPORT" -w -t 60 start >/dev/null 9>&-; then
         PG_STARTED_HERE=1; break
       fi
       # The port was taken between the check and the start: move on, unless it was asked for.
