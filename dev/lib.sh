@@ -49,9 +49,10 @@ pg_bindir() {
   die "PostgreSQL server binaries not found: apt-get install postgresql"
 }
 
-# Run a PostgreSQL tool as the 'postgres' system user (the server refuses to run as root).
+# Run a PostgreSQL tool as the 'postgres' system user (the server refuses to run as root), from
+# / since postgres may not enter the current folder (all paths given are absolute).
 as_pg() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 # Where this checkout's cluster lives. A cluster already in .dev/pgdata stays there; a non-root
