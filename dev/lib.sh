@@ -12,7 +12,8 @@ PGUSER_ODOO=odoo
 MODULE=teleum_telephony
 PGPORT_FILE="$DEV/pgport"             # the port this checkout's cluster last started on
 # Final value set by ensure_pg: TELEUM_PGPORT, else the running cluster's, else the remembered one.
-PGPORT=${TELEUM_PGPORT:-$(cat "$PGPORT_FILE" 2>/dev/null || echo 55432)}
+PGPORT=${TELEUM_PGPORT:-$(cat "$PGPORT_FILE" 2>/dev/null || true)}
+case $PGPORT in ''|*[!0-9]*) PGPORT=55432 ;; esac
 export PGPORT PGHOST
 
 log() { printf '\033[1m[teleum]\033[0m %s\n' "$*" >&2; }
