@@ -18,6 +18,7 @@ export PGPORT PGHOST
 
 log() { printf '\033[1m[teleum]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[31m[teleum] %s\033[0m\n' "$*" >&2; exit 1; }
+case ${TELEUM_PGPORT:-0} in *[!0-9]*) die "TELEUM_PGPORT=$TELEUM_PGPORT is not a port number (for example: export TELEUM_PGPORT=55440)" ;; esac
 
 check_odoo() {
   if [ ! -f "$ODOO_SRC/odoo-bin" ] || [ ! -d "$ODOO_SRC/odoo/addons/base" ]; then
