@@ -7,14 +7,18 @@ DEV="$ROOT/.dev"                      # git-ignored: cluster, addons path, logs,
 VENV="$ROOT/.venv"
 PY="$VENV/bin/python"
 ODOO_SRC=${ODOO_SRC:-/opt/odoo/18.0}
-PGPORT=${TELEUM_PGPORT:-55432}
 PGHOST=127.0.0.1
 PGUSER_ODOO=odoo
 MODULE=teleum_telephony
+PGPORT_FILE="$DEV/pgport"             # the port this checkout's cluster last started on
+# Final value set by ensure_pg: TELEUM_PGPORT, else the running cluster's, else the remembered one.
+PGPORT=${TELEUM_PGPORT:-$(cat "$PGPORT_FILE" 2>/dev/null || true)}
+case $PGPORT in ''|*[!0-9]*) PGPORT=55432 ;; esac
 export PGPORT PGHOST
 
 log() { printf '\033[1m[teleum]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[31m[teleum] %s\033[0m\n' "$*" >&2; exit 1; }
+case ${TELEUM_PGPORT:-0} in *[!0-9]*) die "TELEUM_PGPORT=$TELEUM_PGPORT is not a port number (for example: export TELEUM_PGPORT=55440)" ;; esac
 
 check_odoo() {
   if [ ! -f "$ODOO_SRC/odoo-bin" ] || [ ! -d "$ODOO_SRC/odoo/addons/base" ]; then
@@ -47,22 +51,69 @@ pg_bindir() {
   die "PostgreSQL server binaries not found: apt-get install postgresql"
 }
 
-# Run a PostgreSQL tool as the 'postgres' system user (the server refuses to run as root).
+# Run a PostgreSQL tool as the 'postgres' system user (the server refuses to run as root), from
+# / since postgres may not enter the current folder (all paths given are absolute).
 as_pg() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
+# Where this checkout's cluster lives. A cluster already in .dev/pgdata stays there; a non-root
+# user runs PostgreSQL as themself in .dev/pgdata. As root the server runs as 'postgres', which
+# may not pass through the checkout's parent folders (a `mktemp -d` folder, /root): a new cluster
+# goes to the postgres user's home, in a folder named after the checkout's path
+# (/var/lib/postgresql/teleum-pg/<folder>-<hash>). Not /var/tmp: systemd-tmpfiles empties it of
+# files untouched for 30 days, which would break a cluster left alone for a month.
+pg_data_dir() {
+  if [ -f "$DEV/pgdata/PG_VERSION" ] || [ "$(id -u)" != 0 ]; then echo "$DEV/pgdata"; return; fi
+  local home
+  home=$(getent passwd postgres | cut -d: -f6 || true)
+  echo "${home:-/nonexistent}/teleum-pg/$(basename "$ROOT")-$(cd "$ROOT" && pwd -P | sha1sum | cut -c1-12)"
+}
+PGDATA_DIR=$(pg_data_dir)
+
+# The port of this checkout's cluster if it is running (its postmaster.pid), else nothing.
+pg_running_port() {
+  as_pg "$(pg_bindir)/pg_ctl" -D "$PGDATA_DIR" status >/dev/null 2>&1 || return 0
+  sed -n 4p "$PGDATA_DIR/postmaster.pid"
+}
+
+# Create (once) and start this checkout's cluster. The port: TELEUM_PGPORT if given; else a
+# running cluster keeps its own; else the remembered port (55432 the first time) if free, or the
+# next free one. The choice is remembered in .dev/pgport, so that dev/run and dev/test agree.
 ensure_pg() {
-  local bin data="$DEV/pgdata"
+  local bin data=$PGDATA_DIR running tries
   bin=$(pg_bindir)
   mkdir -p "$DEV"
+  if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
+    die "Run as root, PostgreSQL runs as the 'postgres' system user, which does not exist: apt-get install postgresql (it creates it), or run this command as a normal user."
+  fi
+  # Two commands of this checkout starting at once: the second waits, then finds the cluster up.
+  # (The server must not inherit this lock: pg_ctl runs with fd 9 closed.)
+  exec 9>"$DEV/pg.lock"
+  command -v flock >/dev/null 2>&1 && flock 9
+  running=$(pg_running_port)
+  if [ -n "$running" ]; then
+    [ -z "${TELEUM_PGPORT:-}" ] || [ "$TELEUM_PGPORT" = "$running" ] \
+      || die "This checkout's PostgreSQL ($data) already runs on port $running, not TELEUM_PGPORT=$TELEUM_PGPORT: unset TELEUM_PGPORT, or stop it first: $(as_pg_hint) $bin/pg_ctl -D $data stop"
+    PGPORT=$running
+  elif [ -n "${TELEUM_PGPORT:-}" ]; then
+    PGPORT=$TELEUM_PGPORT
+  else
+    PGPORT=$(free_port "$PGPORT")
+  fi
   if [ ! -f "$data/PG_VERSION" ]; then
-    log "Creating the PostgreSQL cluster in .dev/pgdata"
-    mkdir -p "$data"
-    [ "$(id -u)" = 0 ] && chown postgres: "$data" && chmod 700 "$data"
-    # postgres must be able to reach the data folder through the project's path
-    [ "$(id -u)" = 0 ] && chmod o+x "$ROOT" "$DEV" 2>/dev/null || true
-    as_pg "$bin/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    log "Creating the PostgreSQL cluster in $data"
+    if [ "$(id -u)" = 0 ]; then
+      [ -d "$(dirname "$(dirname "$data")")" ] \
+        || die "The postgres user's home $(dirname "$(dirname "$data")") does not exist, and the cluster goes there when run as root: create it (mkdir -p DIR && chown postgres: DIR), or run this command as a normal user."
+      install -d -m 755 "$(dirname "$data")"
+      install -d -o postgres -g "$(id -gn postgres)" -m 700 "$data"
+    else
+      mkdir -p "$data"
+    fi
+    as_pg "$bin/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null \
+      || die "initdb failed for $data (see above)"
+    # The port is given again at each start (-p), so that the cluster can move to a free one.
     cat >> "$data/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
 port = $PGPORT
@@ -74,26 +125,39 @@ shared_buffers = 256MB
 max_connections = 60
 CONF
   fi
-  if ! as_pg "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
-    log "Starting PostgreSQL on $PGHOST:$PGPORT"
-    as_pg "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 start >/dev/null || {
+  if [ -z "$running" ]; then
+    for tries in 1 2 3; do
+      log "Starting PostgreSQL on $PGHOST:$PGPORT (cluster: $data, log: $data/server.log)"
+      if as_pg "$bin/pg_ctl" -D "$data" -l "$data/server.log" -o "-p $PGPORT" -w -t 60 start >/dev/null 9>&-; then
+        PG_STARTED_HERE=1; break
+      fi
+      # The port was taken between the check and the start: move on, unless it was asked for.
+      if [ -z "${TELEUM_PGPORT:-}" ] && [ $tries -lt 3 ] && tail -5 "$data/server.log" | grep -q "Address already in use"; then
+        PGPORT=$(free_port $((PGPORT + 1))); continue
+      fi
       tail -5 "$data/server.log" >&2
-      die "PostgreSQL did not start (see above). If port $PGPORT is taken, choose another: export TELEUM_PGPORT=55440"
-    }
-    PG_STARTED_HERE=1
+      die "PostgreSQL did not start (cluster $data, see above and $data/server.log). If port $PGPORT is taken, choose another: export TELEUM_PGPORT=$(free_port $((PGPORT + 1)))"
+    done
+  else
+    log "PostgreSQL runs on $PGHOST:$PGPORT (cluster: $data)"
   fi
+  echo "$PGPORT" > "$PGPORT_FILE"
+  exec 9>&-
   as_pg "$bin/psql" -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -tAc \
     "SELECT 1 FROM pg_roles WHERE rolname='$PGUSER_ODOO'" | grep -q 1 \
     || as_pg "$bin/psql" -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -qc \
       "CREATE ROLE $PGUSER_ODOO LOGIN CREATEDB"
 }
 
+# "runuser -u postgres --" when run as root: for the commands the messages suggest.
+as_pg_hint() { if [ "$(id -u)" = 0 ]; then echo "runuser -u postgres --"; fi; }
+
 PG_STARTED_HERE=0
 # Stop PostgreSQL only if this command started it (another command may be using it).
 stop_pg() {
   [ "$PG_STARTED_HERE" = 1 ] || return 0
   local bin; bin=$(pg_bindir)
-  as_pg "$bin/pg_ctl" -D "$DEV/pgdata" -m fast stop >/dev/null 2>&1 || true
+  as_pg "$bin/pg_ctl" -D "$PGDATA_DIR" -m fast stop >/dev/null 2>&1 || true
 }
 
 # Odoo finds addons by folder name: link the checkout (any name) as .dev/addons/teleum_telephony.
