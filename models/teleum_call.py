@@ -61,7 +61,7 @@ class TeleumCall(models.Model):
     recording_id = fields.Many2one("teleum.recording", "Recording", index="btree_not_null", readonly=True)
     has_recording = fields.Boolean(compute="_compute_has_recording", store=True)
     fingerprint = fields.Char(required=True, readonly=True)
-    occurrence = fields.Integer(required=True, default=1, readonly=True)
+    occurrence = fields.Integer(required=True, default=1, readonly=True, aggregator=None)
     listing_month = fields.Char("Report month", readonly=True,
                                 help="The month of Teleum's report this row came in (YYYY-MM).")
     parse_error = fields.Char(readonly=True, help="Why this row of Teleum's report could not be read.")

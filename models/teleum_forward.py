@@ -34,12 +34,15 @@ class TeleumForward(models.Model):
 
     number_id = fields.Many2one("teleum.number", required=True, ondelete="cascade", index=True,
                                 check_company=True, tracking=True)
-    sequence = fields.Integer(default=100, help="Order in which Teleum tries the forwards of a number.")
+    # an order and a ring time mean nothing added up: no sum in grouped lists
+    sequence = fields.Integer(default=100, aggregator=None,
+                              help="Order in which Teleum tries the forwards of a number.")
     type_id = fields.Many2one("teleum.forward.type", "Type", required=True, check_company=True, tracking=True)
     type_kind = fields.Selection(related="type_id.kind")
     target = fields.Char(required=True, tracking=True,
                          help="A SIP line number, a phone number or an e-mail, depending on the type.")
-    timeout = fields.Integer(default=20, tracking=True, help="Seconds to ring before the next forward (5-30).")
+    timeout = fields.Integer(default=20, tracking=True, aggregator=None,
+                             help="Seconds to ring before the next forward (5-30).")
     callerid_type_id = fields.Many2one("teleum.callerid.type", "Caller ID", check_company=True, tracking=True)
     callerid_is_own = fields.Boolean(related="callerid_type_id.is_own")
     callerid_number_id = fields.Many2one("teleum.number", "Caller ID number", check_company=True, tracking=True)
