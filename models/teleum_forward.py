@@ -9,6 +9,7 @@ from odoo.tools.translate import LazyTranslate
 
 from ..teleum_api import TeleumError, TeleumTransientError
 from ..tools import normalize_phone
+from .teleum_reference import FORWARD_TYPE_LABELS
 
 # Fields a user sets that go to Teleum (editForward); the others are Odoo's own (partner_id...).
 TELEUM_FIELDS = frozenset({"number_id", "type_id", "target", "timeout", "callerid_type_id", "callerid_number_id",
@@ -82,9 +83,10 @@ class TeleumForward(models.Model):
         return "; ".join(parts)
 
     @api.depends("number_id", "type_id", "target")
+    @api.depends_context("lang")
     def _compute_display_name(self):
         for rec in self:
-            rec.display_name = "%s → %s" % (rec.type_id.name or "", rec.target or "")
+            rec.display_name = "%s → %s" % (rec.type_id.display_name or "", rec.target or "")
 
     # ------------------------------------------------------------------ read side
     @api.model
@@ -243,7 +245,7 @@ class TeleumForward(models.Model):
         if cid.is_own:
             if not cnum:
                 raise ValidationError(_("The caller ID mode '%(mode)s' presents one of your numbers: "
-                                        "choose which.", mode=cid.name))
+                                        "choose which.", mode=cid.display_name))
             if not cnum.teleum_id:
                 raise ValidationError(_("Teleum has not given an id to %(number)s yet.",
                                         number=cnum.display_name))
@@ -324,8 +326,9 @@ class TeleumForward(models.Model):
 
     def _teleum_describe(self, fwd):
         """One Teleum forward in words (for messages)."""
-        return _("%(type)s → %(target)s, %(timeout)s s", type=fwd.type_name or fwd.type_id,
-                 target=fwd.target, timeout=fwd.timeout)
+        label = FORWARD_TYPE_LABELS.get((fwd.type_name or "").strip().lower())
+        return _("%(type)s → %(target)s, %(timeout)s s", type=self.env._(label) if label else (
+            fwd.type_name or fwd.type_id), target=fwd.target, timeout=fwd.timeout)
 
     @api.model
     def _teleum_create(self, vals):
