@@ -392,6 +392,8 @@ class TeleumForward(models.Model):
             self._teleum_raise(account, exc)
         self._teleum_check_unchanged(fresh, number)
         old_text = self.display_name
+        shown = [f for f in vals if f in self._fields]
+        before = {f: self._teleum_value_text(f) for f in shown}
         try:
             client.edit_forward(self.teleum_id, **args)
         except TeleumTransientError:
@@ -410,9 +412,23 @@ class TeleumForward(models.Model):
             self._sync_number(new_number, client)
         if "isolated" in vals:
             self.with_context(teleum_sync=True).write({"isolated": args["isolated"]})
-        changed = ", ".join(self._fields[f]._description_string(self.env) for f in vals if f in self._fields)
-        new_number.message_post(body=_("Forward changed on Teleum: %(old)s → %(new)s (%(fields)s).",
-                                       old=old_text, new=self.display_name, fields=changed))
+        # each changed field with its old and new value, as Teleum confirmed it
+        changes = "; ".join("%s: %s → %s" % (self._fields[f]._description_string(self.env), before[f], after)
+                            for f in shown if (after := self._teleum_value_text(f)) != before[f])
+        new_number.message_post(body=_("Forward changed on Teleum: %(forward)s (%(changes)s).",
+                                       forward=self.display_name, changes=changes or _("no change")))
+
+    def _teleum_value_text(self, fname):
+        """The value of ``fname`` in words, for the chatter."""
+        value = self[fname]
+        field = self._fields[fname]
+        if field.type == "many2one":
+            return value.display_name or "—"
+        if field.type == "boolean":
+            return _("Yes") if value else _("No")
+        if fname == "timeout":
+            return _("%(seconds)s s", seconds=value)
+        return str(value) if value not in (False, None, "") else "—"
 
     def _teleum_check_unchanged(self, fresh, number):
         """Optimistic concurrency: Teleum must still have what Odoo showed the user."""
