@@ -16,6 +16,7 @@ import pytz
 
 from odoo import _, api, fields, models
 from odoo.osv import expression
+from odoo.tools import format_datetime
 
 from ..tools import format_phone, normalize_phone
 
@@ -389,14 +390,18 @@ class TeleumCall(models.Model):
             if not user:
                 _logger.debug("Missed call from %s: nobody to call back", key)
                 continue
+            # in the assignee's language and time zone, as the interface shows them the call
+            env = self.with_context(lang=user.lang).env
             vals_list.append({
                 "activity_type_id": callback.id,
                 "res_model_id": self.env["ir.model"]._get_id(target[0]),
                 "res_id": target[1],
                 "user_id": user.id,
-                "summary": _("Missed call from %(number)s", number="+" + key),
-                "note": _("Missed call on %(date)s to %(line)s.", date=call.call_date_local or call.call_date,
-                          line=call.number_id.display_name or call.dst or ""),
+                "summary": env._("Missed call from %(number)s", number=format_phone(key)),
+                "note": env._("Missed call on %(date)s to %(line)s.",
+                              date=format_datetime(env, call.call_date, tz=user.tz or call.account_id.timezone,
+                                                   dt_format=False, lang_code=user.lang),
+                              line=call.number_id.display_name or call.dst or ""),
                 "date_deadline": fields.Date.context_today(self),
             })
             existing[target] = True
