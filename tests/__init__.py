@@ -7,5 +7,6 @@ from . import (
     test_security,
     test_sync,
     test_tour,
+    test_ui_details,
     test_write,
 )
