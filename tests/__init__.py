@@ -7,6 +7,7 @@ from . import (
     test_security,
     test_sync,
     test_tour,
+    test_tour_pbx_details,
     test_ui_details,
     test_write,
 )
