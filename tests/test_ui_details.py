@@ -252,6 +252,10 @@ class TestUiDetails(TeleumCase):
         self.assertEqual(self.env["teleum.account"].fields_get(["balance"])["balance"]["currency_field"],
                          "currency_id")
         self.assertEqual(balance.getparent(), ungated[0].getparent())
+        settings = self.arch("res.config.settings", "form", user=self.env.ref("base.user_admin"))
+        self.assertTrue(settings.xpath("//field[@name='teleum_currency_id']"), "and so does Settings")
+        self.assertEqual(self.env["res.config.settings"].fields_get(["teleum_balance"])["teleum_balance"]
+                         ["currency_field"], "teleum_currency_id")
 
     def test_sip_password_help_fits_new_or_existing_line(self):
         nodes = self.arch("teleum.sip", "form").xpath("//field[@name='new_password']")
