@@ -5,6 +5,16 @@ from ..tools import normalize_phone
 RECENT_CALLS = 40
 
 
+def hide_number_keys(description):
+    """The fields_get ``description`` of contacts or leads without their stored number keys among
+    what a user can group by, filter or sort on (an index for matching calls, not information)."""
+    for fname in ("teleum_phone_key", "teleum_mobile_key"):
+        for attr in ("groupable", "searchable", "sortable"):
+            if attr in description.get(fname, {}):
+                description[fname][attr] = False
+    return description
+
+
 class CrmLead(models.Model):
     _inherit = "crm.lead"
 
@@ -16,6 +26,10 @@ class CrmLead(models.Model):
         groups="teleum_telephony.group_teleum_own",
         help="The latest calls with this lead's contact or phone numbers.",
     )
+
+    @api.model
+    def fields_get(self, allfields=None, attributes=None):
+        return hide_number_keys(super().fields_get(allfields, attributes))
 
     @api.depends("phone", "mobile", "country_id", "company_id")
     def _compute_teleum_keys(self):

@@ -1,7 +1,7 @@
 from odoo import _, api, fields, models
 
 from ..tools import normalize_phone
-from .crm_lead import RECENT_CALLS
+from .crm_lead import RECENT_CALLS, hide_number_keys
 
 
 class ResPartner(models.Model):
@@ -23,6 +23,10 @@ class ResPartner(models.Model):
         groups="teleum_telephony.group_teleum_own",
         help="Forwards of our Teleum numbers that ring this contact.",
     )
+
+    @api.model
+    def fields_get(self, allfields=None, attributes=None):
+        return hide_number_keys(super().fields_get(allfields, attributes))
 
     @api.depends("phone", "mobile", "country_id")
     def _compute_teleum_keys(self):

@@ -171,10 +171,26 @@ class TeleumAccount(models.Model):
     def _calls_stored(self):
         return self.env["teleum.call"].sudo().search_count([("account_id", "=", self.id)])
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        accounts = super().create(vals_list)
+        accounts._activate_currency()
+        return accounts
+
     def write(self, vals):
         if {"login", "password", "api_url"} & set(vals) and "needs_human" not in vals:
             vals = dict(vals, needs_human=False)  # new credentials: the scheduled syncs try again
-        return super().write(vals)
+        res = super().write(vals)
+        if "currency_id" in vals:
+            self._activate_currency()
+        return res
+
+    def _activate_currency(self):
+        """The balance is in roubles while the company may use another currency: the interface shows
+        an amount's symbol for active currencies only (res.company activates its own the same way)."""
+        inactive = self.sudo().currency_id.filtered(lambda c: not c.active)
+        if inactive:
+            inactive.active = True
 
     # ------------------------------------------------------------------ client
     def _get_client(self):

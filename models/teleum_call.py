@@ -9,14 +9,16 @@ twice), while two identical rows in one answer stay two calls.
 import hashlib
 import json
 import logging
+import re
 from datetime import timedelta
 
 import pytz
 
 from odoo import _, api, fields, models
 from odoo.osv import expression
+from odoo.tools import format_datetime
 
-from ..tools import normalize_phone
+from ..tools import format_phone, normalize_phone
 
 _logger = logging.getLogger(__name__)
 
@@ -52,8 +54,11 @@ class TeleumCall(models.Model):
     status = fields.Selection(STATUSES, required=True, default="other", readonly=True, index=True)
     direction = fields.Selection(DIRECTIONS, readonly=True, index=True)
     rdr = fields.Char("Description", readonly=True, help="Teleum's description of the call (forwards…).")
-    remote_number = fields.Char("Other party", index=True, readonly=True,
+    remote_number = fields.Char("Other party (E.164)", index=True, readonly=True,
                                 help="The outside number of the call, normalised (E.164 digits).")
+    remote_number_formatted = fields.Char(
+        "Other party", compute="_compute_remote_number_formatted", search="_search_remote_number_formatted",
+        help="The outside number of the call, formatted like the contacts' phone numbers.")
     number_id = fields.Many2one("teleum.number", "Teleum number", index="btree_not_null", readonly=True)
     sip_id = fields.Many2one("teleum.sip", "SIP line", index="btree_not_null", readonly=True)
     user_id = fields.Many2one("res.users", "Agent", index="btree_not_null")
@@ -61,7 +66,7 @@ class TeleumCall(models.Model):
     recording_id = fields.Many2one("teleum.recording", "Recording", index="btree_not_null", readonly=True)
     has_recording = fields.Boolean(compute="_compute_has_recording", store=True)
     fingerprint = fields.Char(required=True, readonly=True)
-    occurrence = fields.Integer(required=True, default=1, readonly=True)
+    occurrence = fields.Integer(required=True, default=1, readonly=True, aggregator=None)
     listing_month = fields.Char("Report month", readonly=True,
                                 help="The month of Teleum's report this row came in (YYYY-MM).")
     parse_error = fields.Char(readonly=True, help="Why this row of Teleum's report could not be read.")
@@ -99,13 +104,29 @@ class TeleumCall(models.Model):
             call.missed = call.direction == "inbound" and call.status in ("no_answer", "busy", "failed")
             call.missed_rate = 100.0 if call.missed else 0.0
 
+    @api.depends("remote_number")
+    def _compute_remote_number_formatted(self):
+        for call in self:
+            call.remote_number_formatted = format_phone(call.remote_number) or False
+
+    def _search_remote_number_formatted(self, operator, value):
+        """A number typed as people write it ("+7 916 123-45-67", "8 916…") finds the stored digits."""
+        if operator not in ("ilike", "=", "like", "=ilike") or not isinstance(value, str):
+            return [("remote_number", operator, value)]
+        digits = re.sub(r"\D", "", value)
+        if not digits:
+            return [("remote_number", operator, value)]
+        if len(digits) >= 10:  # a whole number: compare keys, whatever way it was written
+            country = self.env.company.country_id
+            digits = normalize_phone(value, country.code or "RU", country.phone_code or 7) or digits
+        return [("remote_number", "=" if operator == "=" else "ilike", digits)]
+
     @api.depends("remote_number", "call_date")
     def _compute_display_name(self):
         for call in self:
-            number = call.remote_number or call.src or ""
+            number = format_phone(call.remote_number) or call.src or ""
             date = call.call_date and fields.Datetime.context_timestamp(call, call.call_date)
-            call.display_name = "%s %s" % (number and "+" + number if len(number) > 6 else number,
-                                           (date and date.strftime("%Y-%m-%d %H:%M")) or "")
+            call.display_name = "%s %s" % (number, (date and date.strftime("%Y-%m-%d %H:%M")) or "")
 
     # ------------------------------------------------------------------ import
     @staticmethod
@@ -369,14 +390,18 @@ class TeleumCall(models.Model):
             if not user:
                 _logger.debug("Missed call from %s: nobody to call back", key)
                 continue
+            # in the assignee's language and time zone, as the interface shows them the call
+            env = self.with_context(lang=user.lang).env
             vals_list.append({
                 "activity_type_id": callback.id,
                 "res_model_id": self.env["ir.model"]._get_id(target[0]),
                 "res_id": target[1],
                 "user_id": user.id,
-                "summary": _("Missed call from %(number)s", number="+" + key),
-                "note": _("Missed call on %(date)s to %(line)s.", date=call.call_date_local or call.call_date,
-                          line=call.number_id.display_name or call.dst or ""),
+                "summary": env._("Missed call from %(number)s", number=format_phone(key)),
+                "note": env._("Missed call on %(date)s to %(line)s.",
+                              date=format_datetime(env, call.call_date, tz=user.tz or call.account_id.timezone,
+                                                   dt_format=False, lang_code=user.lang),
+                              line=call.number_id.display_name or call.dst or ""),
                 "date_deadline": fields.Date.context_today(self),
             })
             existing[target] = True

@@ -9,6 +9,7 @@ from odoo.tools.translate import LazyTranslate
 
 from ..teleum_api import TeleumError, TeleumTransientError
 from ..tools import normalize_phone
+from .teleum_reference import FORWARD_TYPE_LABELS
 
 # Fields a user sets that go to Teleum (editForward); the others are Odoo's own (partner_id...).
 TELEUM_FIELDS = frozenset({"number_id", "type_id", "target", "timeout", "callerid_type_id", "callerid_number_id",
@@ -34,12 +35,15 @@ class TeleumForward(models.Model):
 
     number_id = fields.Many2one("teleum.number", required=True, ondelete="cascade", index=True,
                                 check_company=True, tracking=True)
-    sequence = fields.Integer(default=100, help="Order in which Teleum tries the forwards of a number.")
+    # an order and a ring time mean nothing added up: no sum in grouped lists
+    sequence = fields.Integer(default=100, aggregator=None,
+                              help="Order in which Teleum tries the forwards of a number.")
     type_id = fields.Many2one("teleum.forward.type", "Type", required=True, check_company=True, tracking=True)
     type_kind = fields.Selection(related="type_id.kind")
     target = fields.Char(required=True, tracking=True,
                          help="A SIP line number, a phone number or an e-mail, depending on the type.")
-    timeout = fields.Integer(default=20, tracking=True, help="Seconds to ring before the next forward (5-30).")
+    timeout = fields.Integer(default=20, tracking=True, aggregator=None,
+                             help="Seconds to ring before the next forward (5-30).")
     callerid_type_id = fields.Many2one("teleum.callerid.type", "Caller ID", check_company=True, tracking=True)
     callerid_is_own = fields.Boolean(related="callerid_type_id.is_own")
     callerid_number_id = fields.Many2one("teleum.number", "Caller ID number", check_company=True, tracking=True)
@@ -79,9 +83,10 @@ class TeleumForward(models.Model):
         return "; ".join(parts)
 
     @api.depends("number_id", "type_id", "target")
+    @api.depends_context("lang")
     def _compute_display_name(self):
         for rec in self:
-            rec.display_name = "%s → %s" % (rec.type_id.name or "", rec.target or "")
+            rec.display_name = "%s → %s" % (rec.type_id.display_name or "", rec.target or "")
 
     # ------------------------------------------------------------------ read side
     @api.model
@@ -240,7 +245,7 @@ class TeleumForward(models.Model):
         if cid.is_own:
             if not cnum:
                 raise ValidationError(_("The caller ID mode '%(mode)s' presents one of your numbers: "
-                                        "choose which.", mode=cid.name))
+                                        "choose which.", mode=cid.display_name))
             if not cnum.teleum_id:
                 raise ValidationError(_("Teleum has not given an id to %(number)s yet.",
                                         number=cnum.display_name))
@@ -321,8 +326,9 @@ class TeleumForward(models.Model):
 
     def _teleum_describe(self, fwd):
         """One Teleum forward in words (for messages)."""
-        return _("%(type)s → %(target)s, %(timeout)s s", type=fwd.type_name or fwd.type_id,
-                 target=fwd.target, timeout=fwd.timeout)
+        label = FORWARD_TYPE_LABELS.get((fwd.type_name or "").strip().lower())
+        return _("%(type)s → %(target)s, %(timeout)s s", type=self.env._(label) if label else (
+            fwd.type_name or fwd.type_id), target=fwd.target, timeout=fwd.timeout)
 
     @api.model
     def _teleum_create(self, vals):
@@ -386,6 +392,8 @@ class TeleumForward(models.Model):
             self._teleum_raise(account, exc)
         self._teleum_check_unchanged(fresh, number)
         old_text = self.display_name
+        shown = [f for f in vals if f in self._fields]
+        before = {f: self._teleum_value_text(f) for f in shown}
         try:
             client.edit_forward(self.teleum_id, **args)
         except TeleumTransientError:
@@ -404,9 +412,23 @@ class TeleumForward(models.Model):
             self._sync_number(new_number, client)
         if "isolated" in vals:
             self.with_context(teleum_sync=True).write({"isolated": args["isolated"]})
-        changed = ", ".join(self._fields[f]._description_string(self.env) for f in vals if f in self._fields)
-        new_number.message_post(body=_("Forward changed on Teleum: %(old)s → %(new)s (%(fields)s).",
-                                       old=old_text, new=self.display_name, fields=changed))
+        # each changed field with its old and new value, as Teleum confirmed it
+        changes = "; ".join("%s: %s → %s" % (self._fields[f]._description_string(self.env), before[f], after)
+                            for f in shown if (after := self._teleum_value_text(f)) != before[f])
+        new_number.message_post(body=_("Forward changed on Teleum: %(forward)s (%(changes)s).",
+                                       forward=self.display_name, changes=changes or _("no change")))
+
+    def _teleum_value_text(self, fname):
+        """The value of ``fname`` in words, for the chatter."""
+        value = self[fname]
+        field = self._fields[fname]
+        if field.type == "many2one":
+            return value.display_name or "—"
+        if field.type == "boolean":
+            return _("Yes") if value else _("No")
+        if fname == "timeout":
+            return _("%(seconds)s s", seconds=value)
+        return str(value) if value not in (False, None, "") else "—"
 
     def _teleum_check_unchanged(self, fresh, number):
         """Optimistic concurrency: Teleum must still have what Odoo showed the user."""

@@ -9,7 +9,27 @@ from datetime import datetime
 
 import pytz
 
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.osv import expression
+from odoo.tools.translate import LazyTranslate
+
+_lt = LazyTranslate(__name__)
+
+# The type names the API page documents (getForwardsTypes: SIP, телефон, автоответчик, факс;
+# getForwardsRCIDs: вызывающего, свой, групповой), shown in the user's language. A name Teleum
+# adds later is shown as Teleum writes it.
+FORWARD_TYPE_LABELS = {
+    "sip": _lt("SIP line"),
+    "телефон": _lt("Phone"),
+    "автоответчик": _lt("Answering machine"),
+    "факс": _lt("Fax"),
+}
+CALLERID_TYPE_LABELS = {
+    "вызывающего": _lt("Caller's number"),
+    "свой": _lt("Own number"),
+    "групповой": _lt("Group number"),
+}
 
 
 class TeleumBindingMixin(models.AbstractModel):
@@ -71,10 +91,47 @@ class TeleumBindingMixin(models.AbstractModel):
         return (current or False) != (value or False)
 
 
+class TeleumTypeLabelMixin(models.AbstractModel):
+    """A list Teleum gives (forward types, caller-ID modes): documented names are shown and found in
+    the user's language; nothing is created in Odoo."""
+
+    _name = "teleum.type.label.mixin"
+    _description = "Teleum type shown in the user's language"
+    _teleum_labels = {}  # Teleum's name, lower case -> lazy translated label
+
+    def _teleum_label(self):
+        self.ensure_one()
+        label = self._teleum_labels.get((self.name or "").strip().lower())
+        return self.env._(label) if label else self.name
+
+    @api.depends("name")
+    @api.depends_context("lang")
+    def _compute_display_name(self):
+        for rec in self:
+            rec.display_name = rec._teleum_label()
+
+    @api.model
+    def _search_display_name(self, operator, value):
+        domain = super()._search_display_name(operator, value)
+        if operator != "ilike" or not value:
+            return domain
+        # "Phone" finds Teleum's "Телефон" for an English user
+        names = [name for name, label in self._teleum_labels.items() if value.lower() in self.env._(label).lower()]
+        if not names:
+            return domain
+        spellings = {spelling for name in names for spelling in (name, name.capitalize(), name.upper())}
+        return expression.OR([domain, [("name", "in", list(spellings))]])
+
+    @api.model
+    def name_create(self, name):
+        raise UserError(_("This list comes from Teleum: nothing can be added to it in Odoo."))
+
+
 class TeleumForwardType(models.Model):
     _name = "teleum.forward.type"
-    _inherit = ["teleum.binding.mixin"]
+    _inherit = ["teleum.binding.mixin", "teleum.type.label.mixin"]
     _description = "Teleum Forward Type"
+    _teleum_labels = FORWARD_TYPE_LABELS
     _order = "teleum_id"
 
     name = fields.Char(required=True, translate=False)
@@ -105,8 +162,9 @@ class TeleumForwardType(models.Model):
 
 class TeleumCallerIdType(models.Model):
     _name = "teleum.callerid.type"
-    _inherit = ["teleum.binding.mixin"]
+    _inherit = ["teleum.binding.mixin", "teleum.type.label.mixin"]
     _description = "Teleum Caller ID Type"
+    _teleum_labels = CALLERID_TYPE_LABELS
     _order = "teleum_id"
 
     name = fields.Char(required=True)

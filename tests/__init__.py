@@ -9,7 +9,9 @@ from . import (
     test_sync,
     test_sync_request,
     test_tour,
+    test_tour_pbx_details,
     test_tour_roles,
     test_tour_sync_now,
+    test_ui_details,
     test_write,
 )

@@ -1,1 +1,1 @@
-from .phone import normalize_phone
+from .phone import format_phone, normalize_phone

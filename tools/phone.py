@@ -33,3 +33,17 @@ def normalize_phone(number, country_code="RU", phone_code=7):
     if formatted and formatted.startswith("+") and len(key) >= 8:
         return key
     return digits
+
+
+@lru_cache(maxsize=65536)
+def format_phone(key):
+    """A number key (E.164 digits) as people read it, the way Odoo formats contacts' phones
+    ('78123232323' -> '+7 812 323-23-23'); a short or unparsable number keeps its digits."""
+    if not key:
+        return ""
+    if len(key) < 7:  # SIP line, extension
+        return key
+    # with its '+' the number says its own country: none is needed to read it
+    formatted = phone_validation.phone_format("+" + key, None, None, force_format="INTERNATIONAL",
+                                              raise_exception=False)
+    return formatted if formatted and formatted.startswith("+") else "+" + key
