@@ -31,7 +31,7 @@ class TeleumCall(models.Model):
             mode = company.teleum_chatter_calls
             if not mode or mode == "off":
                 continue
-            mine = calls.filtered(lambda c, company=company: c.company_id == company
+            mine = calls.filtered(lambda c, company=company, mode=mode: c.company_id == company
                                   and (mode != "missed" or c.missed))
             leads = mine._teleum_note_leads(company)
             for call in mine.sorted("call_date"):

@@ -26,9 +26,10 @@ class TestRouteToAgent(TeleumCase):
                                     groups="sales_team.group_sale_salesman")
         cls.manager = new_test_user(cls.env, "route_manager", name="Max Manager",
                                     groups="teleum_telephony.group_teleum_manager,sales_team.group_sale_manager")
-        Sip.search([("account_id", "=", cls.account.id), ("num", "=", "101")]).user_id = cls.sam
+        # (the demo number 812 rings line 101 already: Sam's and Anna's lines are new to it)
+        Sip.search([("account_id", "=", cls.account.id), ("num", "=", "101")]).user_id = False
         Sip.search([("account_id", "=", cls.account.id), ("num", "=", "102")]).user_id = cls.anna
-        Sip.search([("account_id", "=", cls.account.id), ("num", "=", "103")]).user_id = False
+        Sip.search([("account_id", "=", cls.account.id), ("num", "=", "103")]).user_id = cls.sam
         cls.anna.partner_id.mobile = "+7 916 555-44-33"
         Number = cls.env["teleum.number"]
         cls.number = Number.search([("account_id", "=", cls.account.id), ("number", "=", OUR_NUMBER)])
@@ -110,20 +111,22 @@ class TestRouteToAgent(TeleumCase):
         self.add_call("79167770002", OUR_NUMBER, minutes_ago=20)
         self.account.action_sync()
         form = self.wizard(customer.with_user(self.manager))
-        self.assertEqual((form.agent_id, form.number_id, form.target), (self.sam, self.number, "101"))
+        self.assertEqual((form.agent_id, form.number_id, form.target), (self.sam, self.number, "103"))
         form.position = "first"
         form.timeout = 15
+        before = self.live_forwards(self.number)
         form.save().action_apply()
         live = self.live_forwards(self.number)
-        self.assertEqual((str(live[0]["rnum"]), int(live[0]["rtype"]), int(live[0]["rtime"])), ("101", 1, 15),
+        self.assertEqual(len(live), len(before) + 1)
+        self.assertEqual((str(live[0]["rnum"]), int(live[0]["rtype"]), int(live[0]["rtime"])), ("103", 1, 15),
                          "Teleum rings Sam's line first")
         forward = customer.teleum_forward_ids
         self.assertEqual((forward.target, forward.sip_id.user_id, forward.rings_label),
-                         ("101", self.sam, "Sam Seller (SIP 101)"))
+                         ("103", self.sam, "Sam Seller (SIP 103)"))
         # the form says which of our numbers ring whom, in Teleum's order
         self.env.invalidate_all()
         summary = customer.teleum_routing_summary
-        self.assertTrue(summary.startswith("%s → Sam Seller (SIP 101), then " % self.number.display_name), summary)
+        self.assertTrue(summary.startswith("%s → Sam Seller (SIP 103), then " % self.number.display_name), summary)
         self.assertEqual(customer.teleum_routing_forward_ids.number_id, self.number)
         # Anna too, last; then removed again from the customer's form
         form = self.wizard(customer.with_user(self.manager))

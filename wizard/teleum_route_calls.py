@@ -173,7 +173,8 @@ class TeleumRouteCallsWizard(models.TransientModel):
             raise UserError(self.missing_reason or self._missing_reason())
         ftype = self._forward_type()
         # the form's default_* keys must not leak into the forwards the write path creates or reads back
-        Forward = self.env["teleum.forward"].with_context(clean_context(self.env.context))
+        # (a replaced context: keyword arguments would only add keys)
+        Forward = self.env["teleum.forward"].with_context(clean_context(self.env.context))  # pylint: disable=context-overridden
         vals = {
             "timeout": self.timeout,
             "record": self.record,

@@ -3,7 +3,7 @@
 import { registry } from "@web/core/registry";
 
 /**
- * Opened as a telephony manager on a customer whose salesperson has SIP line 101 and who last
+ * Opened as a telephony manager on a customer whose salesperson has SIP line 103 and who last
  * called our 812 number (see tests/test_tour_route_agent.py): routes that number to the agent
  * from the customer's form, reads who answers, then opens the customer's opportunity and finds
  * the note of the customer's call in its chatter.
@@ -38,7 +38,7 @@ registry.category("web_tour.tours").add("teleum_route_agent_tour", {
         },
         {
             content: "It rings the agent's SIP line",
-            trigger: ".modal .o_field_widget[name=target]:contains(101)",
+            trigger: ".modal .o_field_widget[name=target]:contains(103)",
         },
         {
             content: "Put it first",
@@ -52,11 +52,11 @@ registry.category("web_tour.tours").add("teleum_route_agent_tour", {
         },
         {
             content: "The form says who answers: the agent first",
-            trigger: "body:not(:has(.modal)) .o_teleum_routing_summary:contains(Sam Seller):contains(SIP 101):contains(then)",
+            trigger: "body:not(:has(.modal)) .o_teleum_routing_summary:contains(Sam Seller):contains(SIP 103):contains(then)",
         },
         {
             content: "The forward is listed, with a way to remove it",
-            trigger: ".o_teleum_routing_forwards .o_data_row:contains(Sam Seller):contains(SIP 101) .o_teleum_remove_forward",
+            trigger: ".o_teleum_routing_forwards .o_data_row:contains(Sam Seller):contains(SIP 103) .o_teleum_remove_forward",
         },
         {
             content: "Open the customer's opportunities",
