@@ -17,8 +17,8 @@ class CrmLead(models.Model):
         help="The latest calls with this lead's contact or phone numbers.",
     )
 
-    teleum_routing_summary = fields.Text(
-        "Who answers", compute="_compute_teleum_routing", groups="teleum_telephony.group_teleum_own",
+    teleum_routing_summary = fields.Html(
+        "Who answers", compute="_compute_teleum_routing", sanitize=False, groups="teleum_telephony.group_teleum_own",
         help="Which of our numbers ring which agents: the numbers routed for this lead or its customer "
              "and the number they last called.")
     teleum_routing_forward_ids = fields.Many2many(
@@ -64,7 +64,7 @@ class CrmLead(models.Model):
             forwards = (Forward._teleum_routing_forwards(partner=lead.partner_id, lead=lead) if lead.id
                         else Forward)
             lead.teleum_routing_forward_ids = forwards
-            lead.teleum_routing_summary = Forward._teleum_routing_summary(forwards) or False
+            lead.teleum_routing_summary = Forward._teleum_routing_summary(forwards)
 
     def action_teleum_route_calls(self):
         """Open the editor that makes one of our numbers ring this lead's agent."""

@@ -23,8 +23,8 @@ class ResPartner(models.Model):
         groups="teleum_telephony.group_teleum_own",
         help="Forwards of our Teleum numbers made with 'Route calls to an agent' on this customer.",
     )
-    teleum_routing_summary = fields.Text(
-        "Who answers", compute="_compute_teleum_routing", groups="teleum_telephony.group_teleum_own",
+    teleum_routing_summary = fields.Html(
+        "Who answers", compute="_compute_teleum_routing", sanitize=False, groups="teleum_telephony.group_teleum_own",
         help="Which of our numbers ring which agents: the numbers routed for this customer and the "
              "number they last called.")
     teleum_routing_forward_ids = fields.Many2many(
@@ -64,7 +64,7 @@ class ResPartner(models.Model):
         for partner in self:
             forwards = Forward._teleum_routing_forwards(partner=partner) if partner.id else Forward
             partner.teleum_routing_forward_ids = forwards
-            partner.teleum_routing_summary = Forward._teleum_routing_summary(forwards) or False
+            partner.teleum_routing_summary = Forward._teleum_routing_summary(forwards)
 
     def action_teleum_route_calls(self):
         """Open the editor that makes one of our numbers ring this customer's agent."""

@@ -11,6 +11,7 @@ Teleum's recording list, read after the calls, is linked to it.
 from markupsafe import Markup
 
 from odoo import api, fields, models
+from odoo.tools.mail import generate_tracking_message_id
 
 
 class TeleumCall(models.Model):
@@ -93,16 +94,23 @@ class TeleumCall(models.Model):
         """Create the notes [(record, call)] in one go per model, without notifying anyone."""
         subtype = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note")
         bot = self.env.ref("base.partner_root")
+        reply_to = {}  # per author: computed once, as _message_log_batch does (else a few queries per note)
         by_model = {}
         for record, call in notes:
             author = call.user_id.partner_id or bot
+            email_from = author.email_formatted or False
+            if author not in reply_to:
+                reply_to[author] = self.env["mail.thread"]._notify_get_reply_to(default=email_from)[False]
             lang = self._teleum_note_lang(record)
             by_model.setdefault(record._name, []).append((call, {
                 "model": record._name,
                 "res_id": record.id,
                 "body": call.with_context(lang=lang)._teleum_note_body(),
                 "author_id": author.id,
-                "email_from": author.email_formatted or False,
+                "email_from": email_from,
+                "reply_to": reply_to[author],
+                "record_name": False,
+                "message_id": generate_tracking_message_id("message-notify"),
                 "message_type": "comment",
                 "subtype_id": subtype,
                 "is_internal": True,

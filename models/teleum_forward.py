@@ -1,6 +1,7 @@
 import re
 
 import phonenumbers
+from markupsafe import Markup
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
@@ -627,10 +628,10 @@ class TeleumForward(models.Model):
 
     @api.model
     def _teleum_routing_summary(self, forwards):
-        """One line per number: "+7 800 … → Sam (SIP 101), then Anna (SIP 102)"."""
+        """One line per number: "+7 800 … → Sam (SIP 101), then Anna (SIP 102)" (HTML, or False)."""
         lines = []
         for number in forwards.number_id:
             chain = forwards.filtered(lambda f, number=number: f.number_id == number)
-            lines.append(_("%(number)s → %(chain)s", number=number.display_name,
-                           chain=_(", then ").join(chain.mapped("rings_label"))))
-        return "\n".join(lines)
+            lines.append(Markup("<div>%s</div>") % _("%(number)s → %(chain)s", number=number.display_name,
+                                                        chain=_(", then ").join(chain.mapped("rings_label"))))
+        return Markup("").join(lines) or False

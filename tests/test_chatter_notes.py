@@ -153,3 +153,31 @@ class TestChatterNotes(ChatterCase):
         self.assertEqual(len(note), 1)
         self.assertIn('href="/teleum/recording/%d"' % call.id, note.body)
         self.assertIn("Play the recording", note.body)
+
+    def test_posting_is_batched(self):
+        """The notes of a page cost the same few queries for 5 calls as for 50 (no query per call)."""
+        self.env.company.teleum_chatter_calls = "leads_contacts"
+        Call = self.env["teleum.call"].sudo()
+
+        def post(count, start):
+            partners = self.env["res.partner"].create([
+                {"name": "Batch %d" % i, "phone": "+791619%05d" % i} for i in range(start, start + count)])
+            calls = Call.create([{
+                "account_id": self.account.id, "company_id": self.account.company_id.id,
+                "call_date": fields.Datetime.now() - timedelta(minutes=10), "direction": "inbound",
+                "status": "answered", "duration": 30, "remote_number": partner.teleum_phone_key,
+                "partner_id": partner.id, "user_id": self.agent.id, "fingerprint": "batch-%d" % partner.id,
+            } for partner in partners])
+            self.env.flush_all()
+            self.env.invalidate_all()
+            before = self.cr.sql_log_count
+            calls._teleum_post_notes()
+            self.env.flush_all()
+            return self.cr.sql_log_count - before, calls
+
+        post(1, 0)  # warm-up: caches of xmlids, translations, fields
+        few, few_calls = post(5, 100)
+        many, many_calls = post(50, 200)
+        self.assertEqual(len(few_calls.teleum_note_ids), 5)
+        self.assertEqual(len(many_calls.teleum_note_ids), 50)
+        self.assertLessEqual(many, few + 2, "queries for 50 calls: %d, for 5: %d" % (many, few))

@@ -79,7 +79,8 @@ class TeleumRouteCallsWizard(models.TransientModel):
     def _compute_agent_id(self):
         for wizard in self:
             customer = wizard._customer()
-            own_user = customer.user_ids[:1]  # the contact of an Odoo user: route to that user
+            # the contact of an Odoo user (not a portal user): route to that user
+            own_user = customer.user_ids.filtered(lambda u: not u.share)[:1]
             salesperson = wizard.lead_id.user_id or customer.user_id or customer.commercial_partner_id.user_id
             wizard.agent_id = own_user or salesperson or self.env.user
 
