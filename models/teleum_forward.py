@@ -74,7 +74,7 @@ class TeleumForward(models.Model):
         phones = {f.target for f in self if f.type_id.kind == "phone" and f.target}
         people = {}
         if phones:
-            # users first, then other contacts: "Anna (mobile)" says more than a number
+            # a name says more than a number; an Odoo user's contact wins over a customer's, then the oldest
             partners = self.env["res.partner"].search(
                 ["|", ("teleum_mobile_key", "in", list(phones)), ("teleum_phone_key", "in", list(phones))])
             for partner in partners.sorted(lambda p: (not p.user_ids, p.id), reverse=True):
