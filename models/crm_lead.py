@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
 
 from ..tools import normalize_phone
 
@@ -26,6 +26,14 @@ class CrmLead(models.Model):
         groups="teleum_telephony.group_teleum_own",
         help="The latest calls with this lead's contact or phone numbers.",
     )
+
+    teleum_routing_summary = fields.Html(
+        "Who answers", compute="_compute_teleum_routing", sanitize=False, groups="teleum_telephony.group_teleum_own",
+        help="Which of our numbers ring which agents: the numbers routed for this lead or its customer "
+             "and the number they last called.")
+    teleum_routing_forward_ids = fields.Many2many(
+        "teleum.forward", string="Forwards", compute="_compute_teleum_routing",
+        groups="teleum_telephony.group_teleum_own")
 
     @api.model
     def fields_get(self, allfields=None, attributes=None):
@@ -62,6 +70,28 @@ class CrmLead(models.Model):
             domain = lead._teleum_call_domain()
             lead.teleum_call_count = Call.search_count(domain)
             lead.teleum_recent_call_ids = Call.search(domain, limit=RECENT_CALLS)
+
+    @api.depends_context("uid", "allowed_company_ids")
+    def _compute_teleum_routing(self):
+        Forward = self.env["teleum.forward"]
+        for lead in self:
+            forwards = (Forward._teleum_routing_forwards(partner=lead.partner_id, lead=lead) if lead.id
+                        else Forward)
+            lead.teleum_routing_forward_ids = forwards
+            lead.teleum_routing_summary = Forward._teleum_routing_summary(forwards)
+
+    def action_teleum_route_calls(self):
+        """Open the editor that makes one of our numbers ring this lead's agent."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Route %(name)s's calls to an agent", name=self.partner_id.display_name or self.name),
+            "res_model": "teleum.route.calls.wizard",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {"default_lead_id": self.id, "default_partner_id": self.partner_id.id},
+        }
 
     @api.model
     def _teleum_leads_by_number(self, keys, company):

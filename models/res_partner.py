@@ -19,10 +19,17 @@ class ResPartner(models.Model):
         help="The latest calls with this contact (and, for a company, with its contacts).",
     )
     teleum_forward_ids = fields.One2many(
-        "teleum.forward", "partner_id", string="Forwards to this contact",
+        "teleum.forward", "partner_id", string="Forwards routed for this customer",
         groups="teleum_telephony.group_teleum_own",
-        help="Forwards of our Teleum numbers that ring this contact.",
+        help="Forwards of our Teleum numbers made with 'Route calls to an agent' on this customer.",
     )
+    teleum_routing_summary = fields.Html(
+        "Who answers", compute="_compute_teleum_routing", sanitize=False, groups="teleum_telephony.group_teleum_own",
+        help="Which of our numbers ring which agents: the numbers routed for this customer and the "
+             "number they last called.")
+    teleum_routing_forward_ids = fields.Many2many(
+        "teleum.forward", string="Forwards", compute="_compute_teleum_routing",
+        groups="teleum_telephony.group_teleum_own")
 
     @api.model
     def fields_get(self, allfields=None, attributes=None):
@@ -55,12 +62,20 @@ class ResPartner(models.Model):
             partner.teleum_recent_call_ids = (allowed and partner.id and Call.search(
                 [("partner_id", "child_of", partner.id)], limit=RECENT_CALLS)) or Call
 
+    @api.depends_context("uid", "allowed_company_ids")
+    def _compute_teleum_routing(self):
+        Forward = self.env["teleum.forward"]
+        for partner in self:
+            forwards = Forward._teleum_routing_forwards(partner=partner) if partner.id else Forward
+            partner.teleum_routing_forward_ids = forwards
+            partner.teleum_routing_summary = Forward._teleum_routing_summary(forwards)
+
     def action_teleum_route_calls(self):
-        """Open the editor that makes one of our numbers ring this contact."""
+        """Open the editor that makes one of our numbers ring this customer's agent."""
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
-            "name": _("Route calls to %(name)s", name=self.display_name),
+            "name": _("Route %(name)s's calls to an agent", name=self.display_name),
             "res_model": "teleum.route.calls.wizard",
             "view_mode": "form",
             "views": [(False, "form")],

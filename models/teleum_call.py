@@ -264,6 +264,7 @@ class TeleumCall(models.Model):
             company_calls._teleum_link_leads(company)
             company_calls._teleum_auto_leads(company)
             company_calls._teleum_callbacks(company)
+        calls._teleum_post_notes()  # notes in the leads' and contacts' chatter: teleum_call_chatter.py
         return True
 
     def _teleum_recent(self):

@@ -117,9 +117,10 @@ class TeleumScreenshots(TeleumCase, HttpCase):
         partner = max(self.partners, key=lambda p: len(p.teleum_recent_call_ids.filtered("recording_id")))
         number = self.env["teleum.number"].search([("account_id", "=", self.account.id)]).sorted(
             lambda n: -len(n.forward_ids))[:1]
-        # a forward ringing the contact's mobile, as "Route calls to this contact" makes
+        # a forward ringing the contact's mobile, as "Route calls to an agent" makes when asked to
         partner.mobile = "+7 916 123-45-67"
-        wizard = self.env["teleum.route.calls.wizard"].create({"partner_id": partner.id, "number_id": number.id})
+        wizard = self.env["teleum.route.calls.wizard"].create({"partner_id": partner.id, "number_id": number.id,
+                                                               "ring_on": "customer"})
         if wizard.target:
             wizard.action_apply()
         self.env.invalidate_all()

@@ -227,24 +227,26 @@ class TestRouteCalls(TeleumCase):
     def test_routes_to_the_contacts_mobile_and_replaces(self):
         partner = self.env["res.partner"].create({"name": "Client", "mobile": "8 916 123-45-67",
                                                   "country_id": self.env.ref("base.ru").id})
-        wizard = self.route(partner, "last", timeout=15)
+        wizard = self.route(partner, "last", timeout=15, ring_on="customer")  # never the default: chosen
         self.assertEqual((wizard.target_kind, wizard.target), ("phone", "79161234567"))
         live = self.live_forwards()
         self.assertGreater(len(live), 1)
         self.assertEqual((str(live[-1]["rnum"]), int(live[-1]["rtype"])), ("79161234567", 2))
         # routing again with 'replace': the number rings only the contact (number masking)
-        self.route(partner, "replace", timeout=20)
+        self.route(partner, "replace", timeout=20, ring_on="customer")
         live = self.live_forwards()
         self.assertEqual([(str(f["rnum"]), int(f["rtime"])) for f in live], [("79161234567", 20)])
         self.assertEqual(len(partner.teleum_forward_ids), 1)
+        self.env.invalidate_all()
+        self.assertEqual(partner.teleum_routing_forward_ids, partner.teleum_forward_ids, "the number's only forward")
         # removable in place, from the contact form
-        with Form(partner) as form:
-            form.teleum_forward_ids.remove(0)
+        partner.teleum_routing_forward_ids.action_teleum_remove()
         self.assertFalse(self.live_forwards())
 
     def test_contact_without_line_or_phone(self):
         partner = self.env["res.partner"].create({"name": "Nobody"})
-        wizard = self.env["teleum.route.calls.wizard"].create({"partner_id": partner.id, "number_id": self.number.id})
+        wizard = self.env["teleum.route.calls.wizard"].create({"partner_id": partner.id, "number_id": self.number.id,
+                                                               "ring_on": "customer"})
         self.assertFalse(wizard.target)
         with self.assertRaises(UserError):
             wizard.action_apply()

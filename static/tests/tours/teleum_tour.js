@@ -9,7 +9,7 @@ function fail(message) {
 /**
  * Opened on a contact that has calls with a recording (see tests/test_tour.py): shows the calls,
  * plays a recording through /teleum/recording/<id> (seeking with a Range request too), then
- * routes one of our Teleum numbers to the contact's mobile.
+ * routes one of our Teleum numbers to the contact's own mobile (chosen explicitly).
  */
 registry.category("web_tour.tours").add("teleum_contact_tour", {
     steps: () => [
@@ -61,7 +61,7 @@ registry.category("web_tour.tours").add("teleum_contact_tour", {
             },
         },
         {
-            content: "Route calls to this contact",
+            content: "Route calls to an agent",
             trigger: "button.o_teleum_route_calls",
             run: "click",
         },
@@ -88,6 +88,11 @@ registry.category("web_tour.tours").add("teleum_contact_tour", {
             },
         },
         {
+            content: "Ring the customer's own phone (chosen: never the default)",
+            trigger: ".modal .o_field_widget[name=ring_on] input[data-value=customer]",
+            run: "click",
+        },
+        {
             content: "It will ring the contact's mobile",
             trigger: ".modal .o_field_widget[name=target]:contains(79161234567)",
         },
@@ -103,7 +108,7 @@ registry.category("web_tour.tours").add("teleum_contact_tour", {
         },
         {
             content: "The forward that rings the contact is listed on the contact",
-            trigger: "body:not(:has(.modal)) .o_teleum_partner_forwards .o_data_row:contains(79161234567)",
+            trigger: "body:not(:has(.modal)) .o_teleum_routing_forwards .o_data_row:contains(79161234567)",
         },
     ],
 });

@@ -1,0 +1,170 @@
+"""Calls in the chatter: a compact note per imported call on its lead and, if chosen, its contact.
+
+Called once per imported page from ``teleum.call._after_import`` (``_teleum_post_notes``). Only
+calls inside the call-back window are posted, so the first import of months of history posts
+nothing old; the notes of a page are created with one ``mail.message`` create per model and no
+notification (a note, not a message: no follower is told, no e-mail is sent). Each call keeps its
+notes, so that a call is never noted twice and the note gets its "Play the recording" link when
+Teleum's recording list, read after the calls, is linked to it.
+"""
+
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.tools.mail import generate_tracking_message_id
+
+
+class TeleumCall(models.Model):
+    _inherit = "teleum.call"
+
+    teleum_note_ids = fields.Many2many(
+        "mail.message", "teleum_call_note_rel", "call_id", "message_id", string="Chatter notes",
+        readonly=True, copy=False, groups="base.group_system",
+        help="The notes this call left in the chatter of its lead and contact.")
+
+    # ------------------------------------------------------------------ posting
+    def _teleum_post_notes(self):
+        """Post one note per call on its lead (and contact), as the company's setting says."""
+        calls = self.sudo().filtered(lambda c: c.call_date and (c.partner_id or c.lead_id))
+        calls = calls._teleum_recent().filtered(lambda c: not c.teleum_note_ids)
+        notes = []  # (record, call)
+        for company in calls.company_id:
+            mode = company.teleum_chatter_calls
+            if not mode or mode == "off":
+                continue
+            mine = calls.filtered(lambda c, company=company, mode=mode: c.company_id == company
+                                  and (mode != "missed" or c.missed))
+            leads = mine._teleum_note_leads(company)
+            for call in mine.sorted("call_date"):
+                if call.id in leads:
+                    notes.append((leads[call.id], call))
+                if mode in ("leads_contacts", "missed") and call.partner_id:
+                    notes.append((call.partner_id, call))
+        if notes:
+            self._teleum_create_notes(notes)
+        return True
+
+    def _teleum_note_leads(self, company):
+        """{call id: crm.lead}: the call's own lead (unknown caller), else the newest open lead or
+        opportunity of its contact (or the contact's company), else one with the caller's number."""
+        result = {call.id: call.lead_id for call in self if call.lead_id}
+        others = self.filtered(lambda c: not c.lead_id and c.partner_id)
+        if not others:
+            return result
+        ancestors = {}  # partner id: itself and the companies above it
+        for partner in others.partner_id:
+            chain, parent = set(), partner
+            while parent and parent.id not in chain:
+                chain.add(parent.id)
+                parent = parent.parent_id
+            ancestors[partner.id] = chain
+        family = set().union(*ancestors.values())
+        keys = [k for k in set(others.mapped("remote_number")) if k]
+        leads = self.env["crm.lead"].sudo().search(
+            ["|", ("partner_id", "in", list(family)), "|", ("teleum_phone_key", "in", keys),
+             ("teleum_mobile_key", "in", keys), ("company_id", "in", [False, company.id])], order="id desc")
+        if not leads:
+            return result
+        for call in others:
+            above = ancestors[call.partner_id.id]
+            ranked = []
+            for lead in leads:
+                if lead.partner_id == call.partner_id:
+                    match = 0
+                elif lead.partner_id.id in above:
+                    match = 1
+                elif call.remote_number in (lead.teleum_phone_key, lead.teleum_mobile_key):
+                    match = 2
+                else:
+                    continue
+                ranked.append((lead.stage_id.is_won, match, -lead.id, lead))
+            if ranked:
+                result[call.id] = min(ranked, key=lambda r: r[:3])[3]
+        return result
+
+    @api.model
+    def _teleum_note_lang(self, record):
+        """Notes are written in the language of the person who reads them: the record's salesperson."""
+        user = record.user_id if "user_id" in record._fields else self.env["res.users"]
+        company = record.company_id if "company_id" in record._fields else self.env.company
+        return user.lang or company.partner_id.lang or self.env.lang or "en_US"
+
+    @api.model
+    def _teleum_create_notes(self, notes):
+        """Create the notes [(record, call)] in one go per model, without notifying anyone."""
+        subtype = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note")
+        bot = self.env.ref("base.partner_root")
+        reply_to = {}  # per author: computed once, as _message_log_batch does (else a few queries per note)
+        by_model = {}
+        for record, call in notes:
+            author = call.user_id.partner_id or bot
+            email_from = author.email_formatted or False
+            if author not in reply_to:
+                reply_to[author] = self.env["mail.thread"]._notify_get_reply_to(default=email_from)[False]
+            lang = self._teleum_note_lang(record)
+            by_model.setdefault(record._name, []).append((call, {
+                "model": record._name,
+                "res_id": record.id,
+                "body": call.with_context(lang=lang)._teleum_note_body(),
+                "author_id": author.id,
+                "email_from": email_from,
+                "reply_to": reply_to[author],
+                "record_name": False,
+                "message_id": generate_tracking_message_id("message-notify"),
+                "message_type": "comment",
+                "subtype_id": subtype,
+                "is_internal": True,
+                "date": call.call_date,
+                "email_add_signature": False,
+            }))
+        rows = []
+        for model, items in by_model.items():
+            messages = self.env[model].sudo()._message_create([vals for _call, vals in items])
+            rows += [(call.id, message.id) for (call, _vals), message in zip(items, messages)]
+        self.env.cr.execute(
+            "INSERT INTO teleum_call_note_rel (call_id, message_id) SELECT * FROM unnest(%s::int[], %s::int[])",
+            ([r[0] for r in rows], [r[1] for r in rows]))
+        self.invalidate_model(["teleum_note_ids"])
+
+    def _teleum_note_body(self):
+        """The note of one call, in the language of the context."""
+        self.ensure_one()
+        env = self.env
+        titles = {"inbound": env._("Inbound call"), "outbound": env._("Outbound call"),
+                  "internal": env._("Internal call")}
+        title = env._("Missed call") if self.missed else titles.get(self.direction, env._("Call"))
+        statuses = dict(self._fields["status"]._description_selection(env))
+        hours, rest = divmod(self.duration or 0, 3600)
+        duration = "%d:%02d:%02d" % (hours, *divmod(rest, 60)) if hours else "%d:%02d" % divmod(rest, 60)
+        details = [duration, statuses.get(self.status, "")]
+        if self.remote_number:
+            details.insert(0, "+" + self.remote_number if len(self.remote_number) > 6 else self.remote_number)
+        if self.user_id:
+            details.append(env._("agent: %(agent)s", agent=self.user_id.name))
+        elif self.sip_id:
+            details.append(env._("SIP line %(line)s", line=self.sip_id.num))
+        links = []
+        if self.recording_id:
+            links.append(Markup('<a href="/teleum/recording/%s" target="_blank">%s</a>')
+                         % (self.id, env._("Play the recording")))
+        links.append(self._get_html_link(title=env._("Open the call")))
+        return Markup("<p><b>%s</b> · %s<br/>%s</p>") % (
+            title, Markup(" · ").join(d for d in details if d), Markup(" · ").join(links))
+
+    def _teleum_refresh_notes(self):
+        """The recording arrived after the call was noted: give its notes the player link."""
+        for call in self.sudo().filtered(lambda c: c.recording_id and c.teleum_note_ids):
+            for message in call.teleum_note_ids:
+                record = self.env[message.model].sudo().browse(message.res_id).exists()
+                if record:
+                    lang = self._teleum_note_lang(record)
+                    message.write({"body": call.with_context(lang=lang)._teleum_note_body()})
+
+
+class TeleumRecording(models.Model):
+    _inherit = "teleum.recording"
+
+    def _link_calls(self):
+        res = super()._link_calls()
+        self.call_id._teleum_refresh_notes()
+        return res
