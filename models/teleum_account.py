@@ -17,6 +17,7 @@ from odoo.exceptions import UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from ..teleum_api import DEFAULT_URL, TeleumClient, TeleumError
+from ..teleum_api.paging import count_is_total, listing_ends, same_rows
 from ..teleum_api.redact import redact
 
 _logger = logging.getLogger(__name__)
@@ -383,6 +384,7 @@ class TeleumAccount(models.Model):
                 self._commit()
                 continue
             restarts = 0
+            first = None  # this run's answer at start=0: a later answer repeating it means start is ignored
             while True:
                 if budget is not None and pages >= budget:
                     return 1
@@ -391,22 +393,29 @@ class TeleumAccount(models.Model):
                 start = offset - 1 if offset and last else offset
                 page = client.report_calls(month.year, month.month, start=start, limit=CALL_PAGE_SIZE)
                 rows = page.calls
-                if start < offset:
-                    if not rows or Call._fingerprint(rows[0], month) != last:
-                        restarts += 1
-                        if restarts > 3:
-                            raise UserError(_("Teleum's call list for %(month)s keeps changing; "
-                                              "it will be read again at the next sync.",
-                                              month=month.strftime("%m/%Y")))
-                        offset, last, carry = 0, False, {}
-                        continue
-                    rows = rows[1:]
+                if start < offset and rows and Call._fingerprint(rows[0], month) == last:
+                    rows = rows[1:]  # the overlap row is where we ended: the listing did not shift
+                elif start > 0 and same_rows(first, rows) and not self._beyond(first, page):
+                    # The server ignores start/limit: its answer at 0 was the whole month (imported).
+                    rows = []
+                elif start < offset:
+                    restarts += 1
+                    if restarts > 3:
+                        raise UserError(_("Teleum's call list for %(month)s keeps changing; "
+                                          "it will be read again at the next sync.",
+                                          month=month.strftime("%m/%Y")))
+                    offset, last, carry = 0, False, {}
+                    continue
+                if start == 0:
+                    first = page.calls
                 Call._import_rows(self, rows, carry, ctx, month)
                 pages += 1
                 offset += len(rows)
                 if rows:
                     last = Call._fingerprint(rows[-1], month)
-                done = len(page.calls) < CALL_PAGE_SIZE or offset >= page.count
+                # A short page is not the end (the server may cap its answers): no new row is,
+                # or reaching a count larger than the answer (so not the answer's own size).
+                done = not rows or listing_ends(offset, len(page.calls), page.count, page.count_reported)
                 if done:
                     self.env["teleum.recording"]._sync_month(self, client, month)
                     vals = {"calls_cursor_month": following, "calls_cursor_offset": 0,
@@ -428,6 +437,11 @@ class TeleumAccount(models.Model):
             self.sudo().calls_full_pass = fields.Datetime.now()
         return 0
 
+    @staticmethod
+    def _beyond(first, page):
+        """Teleum's count says the month holds more calls than the answer at start=0."""
+        return count_is_total(len(page.calls), page.count, page.count_reported) and page.count > len(first)
+
     def _calls_month_unchanged(self, client, month):
         """Teleum's count for the month (one row read) equals the calls stored from its listing.
 
@@ -435,8 +449,8 @@ class TeleumAccount(models.Model):
         every page still runs at least every FULL_PASS_EVERY in case that ever is not so.
         """
         probe = client.report_calls(month.year, month.month, start=0, limit=1)
-        if not probe.count_reported:
-            return False
+        if not count_is_total(len(probe.calls), probe.count, probe.count_reported):
+            return False  # no count, or one that may be this answer's size: read the month
         stored = self.env["teleum.call"].search_count(
             [("account_id", "=", self.id), ("listing_month", "=", month.strftime("%Y-%m"))])
         return probe.count == stored

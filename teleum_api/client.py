@@ -34,7 +34,7 @@ import requests
 
 from . import records as R
 from .errors import TeleumAuthError, TeleumError, TeleumSessionError, TeleumTransientError, TeleumValidationError
-from .paging import listing_ends, same_rows
+from .paging import count_is_total, listing_ends, same_rows
 from .redact import install_log_filters, redact, redact_params
 
 DEFAULT_URL = 'http://bill.tech.teleum.com/api/v3/'
@@ -391,21 +391,25 @@ class TeleumClient:
         A short page is not the end (the server may cap the rows per answer): an empty page is,
         or reaching a reported count larger than the page.  A page that repeats the first one row
         for row means the server ignores ``start``: the first page was the whole listing, and
-        the repeat is dropped (identical rows inside a page -- real duplicates -- are kept).
+        the repeat is dropped (identical rows inside a page -- real duplicates -- are kept), unless a
+        count larger than that page says the listing goes on (a run of identical rows).
         """
         if page_size < 1:
             raise ValueError('page_size must be positive')
-        offset, first = start, None
+        offset, first, previous = start, None, None
         while True:
             page = fetch(offset)
             items = rows(page)
-            if first is not None and same_rows(first, items):
-                _logger.info('teleum: start=%d answered the first page again (the server ignores '
-                             'start); the first page held the whole listing', offset)
+            more = page.count_reported and page.count > offset  # the count says rows remain unread
+            if (same_rows(first, items) or same_rows(previous, items)) and not (
+                    more and count_is_total(len(items), page.count, page.count_reported)):
+                _logger.info('teleum: start=%d answered a page again (the server ignores start); '
+                             'stopping', offset)
                 return
             yield page
             if first is None:
                 first = items
+            previous = items
             offset += len(items)
             if listing_ends(offset, len(items), page.count, page.count_reported):
                 return

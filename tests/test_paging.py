@@ -1,0 +1,195 @@
+"""Every call arrives, whatever the server's paging does (the sandbox's paging modes).
+
+Each test runs in every mode (a subTest per mode, newest-first as well as oldest-first where
+order matters) and compares Odoo with the sandbox's own rows: every call exactly once.
+"""
+
+import itertools
+import math
+from collections import Counter
+from unittest.mock import patch
+
+from odoo.tests import tagged
+
+from ..models import teleum_account
+from ..models.teleum_call import TeleumCall
+from .common import DEMO_LOGIN
+from .test_faults import FaultCase
+
+# name -> sandbox paging mode (see sandbox/paging.py)
+MODES = {
+    "default": {},
+    "newest first": {"order": "desc"},
+    "cap 100": {"cap": 100},
+    "cap 100, newest first": {"cap": 100, "order": "desc"},
+    "cap 7": {"cap": 7},
+    "cap 7, newest first": {"cap": 7, "order": "desc"},
+    "counts = answer rows, cap 7": {"cap": 7, "counts": "page"},
+    "counts = answer rows, cap 7, newest first": {"cap": 7, "counts": "page", "order": "desc"},
+    "no counts, cap 7": {"cap": 7, "counts": "none"},
+    "no counts, cap 7, newest first": {"cap": 7, "counts": "none", "order": "desc"},
+    "start/limit ignored": {"ignore_start": True},
+    "start/limit ignored, newest first": {"ignore_start": True, "order": "desc"},
+    "start/limit ignored, no counts": {"ignore_start": True, "counts": "none"},
+}
+
+
+def month_pages(rows, mode):
+    """Pages the import needs for a month of ``rows``: each page after the first re-reads the last
+    row of the one before (the check that the listing did not shift)."""
+    if mode.get("ignore_start"):
+        return 1
+    size = min(mode.get("cap") or teleum_account.CALL_PAGE_SIZE, teleum_account.CALL_PAGE_SIZE)
+    return 1 + math.ceil(max(0, rows - size) / (size - 1))
+
+
+def count_is_total(mode):
+    return mode.get("counts", "total") == "total" and not mode.get("ignore_start")
+
+
+@tagged("post_install", "-at_install")
+class TestPagingModes(FaultCase):
+    # 110 calls a month: two pages under a cap of 100, ~18 under a cap of 7
+    sandbox_options = {"seed": 5, "months": 2, "calls_per_month": 110}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.account._sync_all(parts=("config",))  # numbers and lines, once
+
+    def tearDown(self):
+        self.sandbox.set_paging()
+        super().tearDown()
+
+    # -- helpers ------------------------------------------------------------------
+    def start_mode(self, mode, **extra):
+        """Odoo without calls and without a cursor, the sandbox paging in ``mode``."""
+        self.calls().unlink()
+        self.account.sudo().write({"calls_done_until": False, "calls_cursor_month": False,
+                                   "calls_cursor_offset": 0, "calls_cursor_last": False,
+                                   "calls_cursor_carry": False, "calls_full_pass": False,
+                                   "calls_pass_skipped": False})
+        self.sandbox.set_paging(**dict(mode, **extra))
+        self.sandbox.reset_stats()
+
+    def sync(self):
+        self.account._sync_all(parts=("calls",))
+        self.assertEqual(self.account.state, "ok", self.account.last_error)
+
+    def truth(self):
+        rows = Counter()
+        for month in self.account._calls_months():
+            for r in self.sandbox.call_rows(DEMO_LOGIN, month.year, month.month):
+                rows[(r["calldate"], r["src"], r["dst"], int(r["billsecu"]), r["disposition"], r["rdr"])] += 1
+        return rows
+
+    def assertEveryCallOnce(self):
+        """Odoo holds exactly the sandbox's calls of the months it imports, each once."""
+        calls = self.calls()
+        stored = Counter((c.call_date_local, c.src, c.dst, c.duration, c.disposition, c.rdr or "")
+                         for c in calls)
+        truth = self.truth()
+        self.assertEqual(sum(truth.values()), len(calls), "as many calls as the sandbox has")
+        self.assertEqual(stored, truth, "missing in Odoo: %s; extra in Odoo: %s" % (
+            list((truth - stored).items())[:3], list((stored - truth).items())[:3]))
+        self.assertFalse(self.account.calls_cursor_month, "the pass is finished")
+
+    def report_requests(self):
+        return self.sandbox.stats()["requests"].get("reportCalls", 0)
+
+    # -- tests --------------------------------------------------------------------
+    def test_first_import(self):
+        """Every call, at the cost of the pages plus at most one request per month."""
+        for name, mode in MODES.items():
+            with self.subTest(mode=name):
+                self.start_mode(mode)
+                self.sync()
+                self.assertEveryCallOnce()
+                months = self.account._calls_months()
+                sizes = [len(self.sandbox.call_rows(DEMO_LOGIN, m.year, m.month)) for m in months]
+                pages = sum(month_pages(n, mode) for n in sizes)
+                self.assertGreaterEqual(self.report_requests(), pages)
+                self.assertLessEqual(self.report_requests(), pages + len(months))
+
+    def test_second_sync_writes_nothing(self):
+        for name, mode in MODES.items():
+            with self.subTest(mode=name):
+                self.start_mode(mode)
+                self.sync()
+                calls = self.calls()
+                stamps = {c.id: c.write_date for c in calls}
+                for full_read in (False, True):  # the probe's sync, then the daily full read
+                    if full_read:
+                        self.account.sudo().calls_full_pass = False
+                    self.sync()
+                    self.assertEqual(self.calls(), calls)
+                    self.env.invalidate_all()
+                    self.assertEqual({c.id: c.write_date for c in calls}, stamps, "nothing written")
+                self.assertEveryCallOnce()
+
+    def test_late_rows(self):
+        """Rows arrive while a month is being paged (an identical pair among them), and between syncs."""
+        for name, mode in MODES.items():
+            with self.subTest(mode=name):
+                self.start_mode(mode, late_rows=3)
+                self.sync()
+                self.assertEqual(self.sandbox.paging()["late_rows"], 0, "the three late rows were inserted")
+                self.assertEveryCallOnce()
+                # one more call identical to an existing one, and a new one on the 1st, after the sync
+                month = self.account._calls_months()[-1]
+                row = self.sandbox.call_rows(DEMO_LOGIN, month.year, month.month)[5]
+                self.sandbox.add_call(DEMO_LOGIN, src=row["src"], dst=row["dst"], calldate=row["calldate"],
+                                      billsecu=row["billsecu"], disposition=row["disposition"], rdr=row["rdr"])
+                self.sandbox.add_call(DEMO_LOGIN, src="79035550001", dst="78123232323",
+                                      calldate=month.strftime("%Y-%m-01 00:00:03"), billsecu="9",
+                                      disposition="ANSWERED", rdr="")
+                self.sync()
+                self.assertEveryCallOnce()
+                twins = self.calls().filtered(lambda c, r=row: (c.call_date_local, c.src, c.dst)
+                                              == (r["calldate"], r["src"], r["dst"]))
+                self.assertGreaterEqual(len(twins), 2)
+                self.assertEqual(sorted(twins.mapped("occurrence")), list(range(1, len(twins) + 1)))
+
+    def test_resumed_after_crash_between_pages(self):
+        """The process dies after page k was committed; the next run completes: no gap, no duplicate."""
+        original = TeleumCall._import_rows
+        for (name, mode), k in itertools.product(MODES.items(), (1, 3)):
+            with self.subTest(mode=name, k=k), self.units() as crash:
+                self.start_mode(mode)
+                pages = itertools.count(1)
+
+                def import_rows(model, *args, _k=k, _pages=pages, **kwargs):
+                    if next(_pages) == _k + 1:
+                        raise KeyboardInterrupt("process killed")  # not an Exception: nothing catches it
+                    return original(model, *args, **kwargs)
+
+                with patch.object(TeleumCall, "_import_rows", import_rows):
+                    try:
+                        self.account._sync_all(parts=("calls",))
+                    except KeyboardInterrupt:
+                        crash()
+                    else:
+                        self.fail("the import was not interrupted")
+                self.assertTrue(self.calls(), "the pages before the crash were kept")
+                self.sync()
+                self.assertEveryCallOnce()
+
+    def test_probe(self):
+        """The one-request probe skips a month only on a count that must be the month's total."""
+        for name, mode in MODES.items():
+            with self.subTest(mode=name):
+                self.start_mode(mode)
+                self.sync()
+                months = self.account._calls_months()
+                self.sandbox.reset_stats()
+                self.sync()
+                if count_is_total(mode):
+                    self.assertEqual(self.report_requests(), len(months), "one probe per unchanged month")
+                else:
+                    self.assertGreater(self.report_requests(), len(months), "the months were read")
+                # Odoo lost all but one call of a month: a count of 1 must not pass for "unchanged"
+                month = months[-1]
+                lost = self.calls().filtered(lambda c, m=month: c.listing_month == m.strftime("%Y-%m"))
+                lost.sorted("id")[1:].unlink()
+                self.sync()
+                self.assertEveryCallOnce()
