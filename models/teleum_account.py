@@ -19,6 +19,7 @@ from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from ..teleum_api import DEFAULT_URL, TeleumClient, TeleumError
 from ..teleum_api.paging import count_is_total, listing_ends, same_rows
 from ..teleum_api.redact import redact
+from .teleum_call import TeleumCall
 
 _logger = logging.getLogger(__name__)
 
@@ -388,13 +389,15 @@ class TeleumAccount(models.Model):
             while True:
                 if budget is not None and pages >= budget:
                     return 1
-                # Read one row of overlap: if it is not the row we ended on, the listing
-                # shifted under us (a late record was inserted) and the month is read again.
-                start = offset - 1 if offset and last else offset
+                # Read the rows we ended on again (``last``, see _overlap): if they are not the
+                # same, the listing shifted under us (a late record was inserted) and the month is
+                # read again.
+                overlap = last.split(",") if last else []
+                start = offset - len(overlap) if offset else offset
                 page = client.report_calls(month.year, month.month, start=start, limit=CALL_PAGE_SIZE)
                 rows = page.calls
-                if start < offset and rows and Call._fingerprint(rows[0], month) == last:
-                    rows = rows[1:]  # the overlap row is where we ended: the listing did not shift
+                if start < offset and [Call._fingerprint(r, month) for r in rows[:len(overlap)]] == overlap:
+                    rows = rows[len(overlap):]  # where we ended: the listing did not shift
                 elif start > 0 and same_rows(first, rows) and not self._beyond(first, page):
                     # The server ignores start/limit: its answer at 0 was the whole month (imported).
                     rows = []
@@ -412,7 +415,7 @@ class TeleumAccount(models.Model):
                 pages += 1
                 offset += len(rows)
                 if rows:
-                    last = Call._fingerprint(rows[-1], month)
+                    last = self._overlap(page.calls, month)
                 # A short page is not the end (the server may cap its answers): no new row is,
                 # or reaching a count larger than the answer (so not the answer's own size).
                 done = not rows or listing_ends(offset, len(page.calls), page.count, page.count_reported)
@@ -436,6 +439,24 @@ class TeleumAccount(models.Model):
         if not self.calls_pass_skipped:
             self.sudo().calls_full_pass = fields.Datetime.now()
         return 0
+
+    @staticmethod
+    def _overlap(rows, month):
+        """The fingerprints (comma-joined) of the rows the next request reads again: the last row;
+        when the page ends with identical rows, all of them and the row before -- a row inserted
+        before a pair would leave a one-row overlap looking unchanged."""
+        fingerprint = TeleumCall._fingerprint
+        tail = [fingerprint(rows[-1], month)]
+        for row in reversed(rows[:-1]):
+            tail.append(fingerprint(row, month))
+            if tail[-1] != tail[0]:
+                break
+        tail.reverse()
+        if len(tail) == 2 and tail[0] != tail[1]:
+            tail = tail[1:]  # no identical rows at the end
+        if len(rows) > 1:
+            tail = tail[-(len(rows) - 1):]  # the next page must still bring a new row
+        return ",".join(tail)
 
     @staticmethod
     def _beyond(first, page):
