@@ -100,6 +100,9 @@ class TeleumAccount(models.Model):
     # unless the last pass that read every page is older than FULL_PASS_EVERY (the safety net).
     calls_full_pass = fields.Datetime("Last full read of the calls", readonly=True, copy=False)
     calls_pass_skipped = fields.Boolean("Current pass skipped unchanged months", readonly=True, copy=False)
+    # Set when a probe found no count that must be a month's total (no count, or one that may be
+    # the answer's own size): probing is then a wasted request, until the next daily full read.
+    calls_count_unreliable = fields.Boolean("Teleum's call counts are not month totals", readonly=True, copy=False)
 
     number_ids = fields.One2many("teleum.number", "account_id")
     sip_ids = fields.One2many("teleum.sip", "account_id")
@@ -367,6 +370,8 @@ class TeleumAccount(models.Model):
         else:
             self.sudo().calls_pass_skipped = False
         may_skip = bool(self.calls_full_pass) and self.calls_full_pass > fields.Datetime.now() - FULL_PASS_EVERY
+        if not self.calls_cursor_month and not may_skip and self.calls_count_unreliable:
+            self.sudo().calls_count_unreliable = False  # a daily full read: probing may pay again after it
         pages = 0
         for index, month in enumerate(months):
             following = months[index + 1] if index + 1 < len(months) else False
@@ -375,7 +380,8 @@ class TeleumAccount(models.Model):
                                        dict(self.calls_cursor_carry or {}))
             else:
                 offset, last, carry = 0, False, {}
-            if not offset and may_skip and self._calls_month_unchanged(client, month):
+            if not offset and may_skip and not self.calls_count_unreliable and \
+                    self._calls_month_unchanged(client, month):
                 self.env["teleum.recording"]._sync_month(self, client, month)
                 vals = {"calls_cursor_month": following, "calls_cursor_offset": 0, "calls_cursor_last": False,
                         "calls_cursor_carry": False, "calls_pass_skipped": True}
@@ -471,7 +477,9 @@ class TeleumAccount(models.Model):
         """
         probe = client.report_calls(month.year, month.month, start=0, limit=1)
         if not count_is_total(len(probe.calls), probe.count, probe.count_reported):
-            return False  # no count, or one that may be this answer's size: read the month
+            # no count, or one that may be this answer's size: read the month (and stop probing)
+            self.sudo().calls_count_unreliable = True
+            return False
         stored = self.env["teleum.call"].search_count(
             [("account_id", "=", self.id), ("listing_month", "=", month.strftime("%Y-%m"))])
         return probe.count == stored
