@@ -214,7 +214,8 @@ class TestPagingModes(PagingCase):
 class TestPagingCost(PagingCase):
     """The requests a month of 1,000 calls costs in each mode (the table of the paging issue).
 
-    Heavy (26,000 calls imported), so only on demand: TELEUM_PAGING_COSTS=1 dev/test -k Cost -s
+    Heavy (30,000 calls imported), so only on demand; the table goes to the file named:
+    TELEUM_PAGING_COSTS=/tmp/paging-costs.md dev/test -k Cost
     """
 
     sandbox_options = {"seed": 5, "months": 2, "calls_per_month": 1000}
@@ -222,7 +223,7 @@ class TestPagingCost(PagingCase):
     @classmethod
     def setUpClass(cls):
         if not os.environ.get("TELEUM_PAGING_COSTS"):
-            raise unittest.SkipTest("set TELEUM_PAGING_COSTS=1 to measure")
+            raise unittest.SkipTest("set TELEUM_PAGING_COSTS=<file> to measure")
         super().setUpClass()
 
     def test_cost_of_1000_calls_a_month(self):
@@ -240,4 +241,5 @@ class TestPagingCost(PagingCase):
                 self.sync()
                 lines.append(f"{name} | {len(months)} | {'+'.join(map(str, sizes))} | {pages} | {first} | "
                              f"{self.report_requests()}")
-        print("\n".join(lines))  # shown with -s
+        with open(os.environ["TELEUM_PAGING_COSTS"], "w", encoding="utf-8") as out:
+            out.write("\n".join(lines) + "\n")
