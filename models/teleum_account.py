@@ -18,7 +18,9 @@ from odoo.exceptions import UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from ..teleum_api import DEFAULT_URL, TeleumClient, TeleumError
+from ..teleum_api.paging import count_is_total, listing_ends, same_rows
 from ..teleum_api.redact import redact
+from .teleum_call import TeleumCall
 
 _logger = logging.getLogger(__name__)
 
@@ -116,6 +118,9 @@ class TeleumAccount(models.Model):
     last_sync_new_calls = fields.Integer("New calls at the last sync", readonly=True, copy=False)
     sync_running = fields.Boolean(compute="_compute_sync_progress")
     sync_progress = fields.Char("Sync progress", compute="_compute_sync_progress")
+    # Set when a probe found no count that must be a month's total (no count, or one that may be
+    # the answer's own size): probing is then a wasted request, until the next daily full read.
+    calls_count_unreliable = fields.Boolean("Teleum's call counts are not month totals", readonly=True, copy=False)
 
     number_ids = fields.One2many("teleum.number", "account_id")
     sip_ids = fields.One2many("teleum.sip", "account_id")
@@ -553,6 +558,8 @@ class TeleumAccount(models.Model):
         else:
             self.sudo().calls_pass_skipped = False
         may_skip = bool(self.calls_full_pass) and self.calls_full_pass > fields.Datetime.now() - FULL_PASS_EVERY
+        if not self.calls_cursor_month and not may_skip and self.calls_count_unreliable:
+            self.sudo().calls_count_unreliable = False  # a daily full read: probing may pay again after it
         pages = 0
         for index, month in enumerate(months):
             following = months[index + 1] if index + 1 < len(months) else False
@@ -561,7 +568,8 @@ class TeleumAccount(models.Model):
                                        dict(self.calls_cursor_carry or {}))
             else:
                 offset, last, carry = 0, False, {}
-            if not offset and may_skip and self._calls_month_unchanged(client, month):
+            if not offset and may_skip and not self.calls_count_unreliable and \
+                    self._calls_month_unchanged(client, month):
                 self.env["teleum.recording"]._sync_month(self, client, month)
                 vals = {"calls_cursor_month": following, "calls_cursor_offset": 0, "calls_cursor_last": False,
                         "calls_cursor_carry": False, "calls_pass_skipped": True}
@@ -572,30 +580,40 @@ class TeleumAccount(models.Model):
                 self._commit()
                 continue
             restarts = 0
+            first = None  # this run's answer at start=0: a later answer repeating it means start is ignored
             while True:
                 if budget is not None and pages >= budget:
                     return 1
-                # Read one row of overlap: if it is not the row we ended on, the listing
-                # shifted under us (a late record was inserted) and the month is read again.
-                start = offset - 1 if offset and last else offset
+                # Read the rows we ended on again (``last``, see _overlap): if they are not the
+                # same, the listing shifted under us (a late record was inserted) and the month is
+                # read again.
+                overlap = last.split(",") if last else []
+                start = offset - len(overlap) if offset else offset
                 page = client.report_calls(month.year, month.month, start=start, limit=CALL_PAGE_SIZE)
                 rows = page.calls
-                if start < offset:
-                    if not rows or Call._fingerprint(rows[0], month) != last:
-                        restarts += 1
-                        if restarts > 3:
-                            raise UserError(_("Teleum's call list for %(month)s keeps changing; "
-                                              "it will be read again at the next sync.",
-                                              month=month.strftime("%m/%Y")))
-                        offset, last, carry = 0, False, {}
-                        continue
-                    rows = rows[1:]
+                if start < offset and [Call._fingerprint(r, month) for r in rows[:len(overlap)]] == overlap:
+                    rows = rows[len(overlap):]  # where we ended: the listing did not shift
+                elif start > 0 and same_rows(first, rows) and not self._beyond(first, page):
+                    # The server ignores start/limit: its answer at 0 was the whole month (imported).
+                    rows = []
+                elif start < offset:
+                    restarts += 1
+                    if restarts > 3:
+                        raise UserError(_("Teleum's call list for %(month)s keeps changing; "
+                                          "it will be read again at the next sync.",
+                                          month=month.strftime("%m/%Y")))
+                    offset, last, carry = 0, False, {}
+                    continue
+                if start == 0:
+                    first = page.calls
                 Call._import_rows(self, rows, carry, ctx, month)
                 pages += 1
                 offset += len(rows)
                 if rows:
-                    last = Call._fingerprint(rows[-1], month)
-                done = len(page.calls) < CALL_PAGE_SIZE or offset >= page.count
+                    last = self._overlap(page.calls, month)
+                # A short page is not the end (the server may cap its answers): no new row is,
+                # or reaching a count larger than the answer (so not the answer's own size).
+                done = not rows or listing_ends(offset, len(page.calls), page.count, page.count_reported)
                 if done:
                     self.env["teleum.recording"]._sync_month(self, client, month)
                     vals = {"calls_cursor_month": following, "calls_cursor_offset": 0,
@@ -618,6 +636,29 @@ class TeleumAccount(models.Model):
             self.sudo().calls_full_pass = fields.Datetime.now()
         return 0
 
+    @staticmethod
+    def _overlap(rows, month):
+        """The fingerprints (comma-joined) of the rows the next request reads again: the last row;
+        when the page ends with identical rows, all of them and the row before -- a row inserted
+        before a pair would leave a one-row overlap looking unchanged."""
+        fingerprint = TeleumCall._fingerprint
+        tail = [fingerprint(rows[-1], month)]
+        for row in reversed(rows[:-1]):
+            tail.append(fingerprint(row, month))
+            if tail[-1] != tail[0]:
+                break
+        tail.reverse()
+        if len(tail) == 2 and tail[0] != tail[1]:
+            tail = tail[1:]  # no identical rows at the end
+        if len(rows) > 1:
+            tail = tail[-(len(rows) - 1):]  # the next page must still bring a new row
+        return ",".join(tail)
+
+    @staticmethod
+    def _beyond(first, page):
+        """Teleum's count says the month holds more calls than the answer at start=0."""
+        return count_is_total(len(page.calls), page.count, page.count_reported) and page.count > len(first)
+
     def _calls_month_unchanged(self, client, month):
         """Teleum's count for the month (one row read) equals the calls stored from its listing.
 
@@ -625,7 +666,9 @@ class TeleumAccount(models.Model):
         every page still runs at least every FULL_PASS_EVERY in case that ever is not so.
         """
         probe = client.report_calls(month.year, month.month, start=0, limit=1)
-        if not probe.count_reported:
+        if not count_is_total(len(probe.calls), probe.count, probe.count_reported):
+            # no count, or one that may be this answer's size: read the month (and stop probing)
+            self.sudo().calls_count_unreliable = True
             return False
         stored = self.env["teleum.call"].search_count(
             [("account_id", "=", self.id), ("listing_month", "=", month.strftime("%Y-%m"))])

@@ -70,6 +70,9 @@ Judgement calls where the page is silent:
   window are empty. The current month holds ``calls_per_month`` calls squeezed into its days up
   to ``today``; today's share lies between midnight and the sandbox's clock at start (no call
   is ever in the future).
+* Paging modes (``set_paging()``, ``POST /_sandbox/set_paging``, ``python -m sandbox --cap N
+  --counts total|page|none --order asc|desc --ignore-start --late-rows N``) play the other
+  readings a real server could give the page's paging words: see ``sandbox/paging.py``.
 * Calls are ordered by calldate; every month has one pair of fully identical rows and at least one
   ``CONGESTION`` row (when >= 20 calls). About half the ANSWERED calls have a recording.
 * Faults: 'drop' and 'error500'/'error502' strike before the request is processed; 'malformed'

@@ -19,17 +19,28 @@ def main(argv=None):
     parser.add_argument("--session-error-style", choices=("http401", "body"), default="http401")
     parser.add_argument("--record-link-ttl", type=float, default=300)
     parser.add_argument("--today", help="last day of the call history, YYYY-mm-dd (default: today, Moscow)")
+    paging = parser.add_argument_group("paging modes of reportCalls and getFreeNumbers (sandbox/paging.py)")
+    paging.add_argument("--cap", type=int, default=0, help="at most N rows per answer, whatever limit asks")
+    paging.add_argument("--counts", choices=("total", "page", "none"), default="total",
+                        help="counts = the month's total (default), the rows of this answer, or no key")
+    paging.add_argument("--order", choices=("asc", "desc"), default="asc", help="oldest (default) or newest first")
+    paging.add_argument("--ignore-start", action="store_true", help="ignore start/limit: the whole month every time")
+    paging.add_argument("--late-rows", type=int, default=0,
+                        help="insert a late row into the month after each of the next N reportCalls answers")
     parser.add_argument("--verbose", action="store_true", help="log every request (secrets redacted)")
     args = parser.parse_args(argv)
 
     sandbox = TeleumSandbox(seed=args.seed, months=args.months, calls_per_month=args.calls_per_month,
                             session_ttl=args.session_ttl, session_error_style=args.session_error_style,
                             today=args.today, record_link_ttl=args.record_link_ttl, verbose=args.verbose)
+    sandbox.set_paging(args.cap, args.counts, args.order, args.ignore_start, args.late_rows)
     sandbox.start(args.host, args.port)
     print(f"Teleum sandbox: {sandbox.url}", flush=True)
     for account in sandbox.api.accounts.values():
         print(f"  login {account.email} / {account.password}  (contract {account.contract}, "
               f"vivaid {account.vivaid})")
+    if sandbox.paging() != {"cap": 0, "counts": "total", "order": "asc", "ignore_start": False, "late_rows": 0}:
+        print(f"  paging: {sandbox.paging()}")
     print(f"  control: {sandbox.base_url}_sandbox/stats  -  Ctrl-C to stop", flush=True)
 
     stop = threading.Event()

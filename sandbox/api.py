@@ -15,7 +15,7 @@ import threading
 import time
 from datetime import datetime
 
-from .calls import EXTERNAL_POOL, REC, CallStore, format_call, record_id
+from .calls import BILLSEC, DISP, DST, EXTERNAL_POOL, RDR, REC, SRC, TS, CallStore, format_call, record_id
 from .data import (
     ALWAYS,
     FORWARD_TYPES,
@@ -39,6 +39,7 @@ from .data import (
     format_serie,
     money,
 )
+from .paging import Paging
 
 SESSION_ENDED = "SESSION ENDED"
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
@@ -116,6 +117,7 @@ class Api:
         taken = {n["number"] for a in self.accounts.values() for n in a.numbers.values()}
         self.free = build_free_numbers(seed, taken, self.ids)  # shared by all accounts
         self.calls = CallStore(seed, months, calls_per_month, today, external_numbers(seed, EXTERNAL_POOL))
+        self.paging = Paging()  # how the listings page (see paging.py)
         self.session_ttl = session_ttl
         self.record_link_ttl = record_link_ttl
         self.deleted_forward_ttl = 600.0
@@ -198,8 +200,31 @@ class Api:
         y, m = self._period(p)
         rows = self.calls.rows(acc, y, m, (p.text("type") or "").upper())
         start, limit = self._paging(p)
-        page = rows[start:start + limit] if limit else rows[start:]  # no (or 0) limit: everything
-        return {"vivaid": str(acc.vivaid), "counts": len(rows), "calls": [format_call(r) for r in page]}
+        page = self.paging.window(rows, start, limit)  # no (or 0) limit: everything
+        out = {"vivaid": str(acc.vivaid)}
+        count = self.paging.count_value(len(rows), len(page))
+        if count is not None:
+            out["counts"] = count
+        out["calls"] = [format_call(r) for r in page]
+        self._late_row(acc, y, m, page)
+        return out
+
+    def _late_row(self, acc, y, m, page):
+        """Paging mode ``late_rows``: a row arrives late in the month just answered."""
+        kind = self.paging.take_late_row()
+        month = self.calls.rows(acc, y, m)
+        if kind is None or not month:
+            return
+        if kind == 0:  # a second, identical occurrence of a row of this answer
+            row = (page or month)[len(page or month) // 2]
+            ts, src, dst = row[TS], row[SRC], row[DST]
+            billsec, disp, rdr = row[BILLSEC], row[DISP], row[RDR]
+        else:  # the newest row of the month (same second as the newest), or the oldest
+            ts = month[-1][TS] if kind == 1 else month[0][TS] - month[0][TS] % 86400
+            src, dst = f"7999{kind}{len(month):06d}", month[0][DST]
+            billsec, disp, rdr = 7, "ANSWERED", ""
+        self.calls.add(acc, src=src, dst=dst, calldate=datetime(*time.gmtime(ts)[:6]), billsec=billsec,
+                       disposition=disp, rdr=rdr)
 
     def get_records_list(self, acc, p):
         y, m = self._period(p)
@@ -484,14 +509,16 @@ class Api:
         series = sorted({n["number"][:7] for n in matching})
         if serie:
             matching = [n for n in matching if n["number"].startswith(serie)]
-        page = matching[start:start + limit] if limit else matching[start:]
-        return {
-            "vivaid": str(acc.vivaid), "numbersCount": str(len(matching)),
-            "numbersSeries": [{"serie": s, "serie_form": format_serie(s)} for s in series],
-            "freeNumbers": [{"id": str(n["id"]), "number": n["number"], "numberform": format_number(n["number"]),
-                             "ntype": str(n["type"]), "nregion": str(n["region"]), "cost": money(n["cost"])}
-                            for n in page],
-        }
+        page = self.paging.window(matching, start, limit)
+        out = {"vivaid": str(acc.vivaid)}
+        count = self.paging.count_value(len(matching), len(page))
+        if count is not None:
+            out["numbersCount"] = str(count)
+        out["numbersSeries"] = [{"serie": s, "serie_form": format_serie(s)} for s in series]
+        out["freeNumbers"] = [{"id": str(n["id"]), "number": n["number"], "numberform": format_number(n["number"]),
+                               "ntype": str(n["type"]), "nregion": str(n["region"]), "cost": money(n["cost"])}
+                              for n in page]
+        return out
 
     # --- control helpers (used by server.py) -------------------------------------------
 
@@ -511,6 +538,10 @@ class Api:
         if row[REC]:
             out["id"] = record_id(row)
         return out
+
+    def call_rows(self, email, y, m):
+        """Every reportCalls row of a month, oldest first, whatever the paging mode (for tests)."""
+        return [format_call(r) for r in self.calls.rows(self.account(email), int(y), int(m))]
 
     def state(self, email):
         """A JSON-able snapshot of the account (secrets left out) for assertions."""

@@ -169,6 +169,17 @@ class TeleumSandbox:
     def add_call(self, email, **row):
         return self.api.add_call(email, **row)
 
+    def call_rows(self, email, year, month):
+        """Every call row of a month as reportCalls writes it, oldest first (the truth for tests)."""
+        return self.api.call_rows(email, year, month)
+
+    def set_paging(self, cap=0, counts="total", order="asc", ignore_start=False, late_rows=0):
+        """How reportCalls and getFreeNumbers page (see sandbox/paging.py); no arguments: the default."""
+        self.api.paging.configure(cap, counts, order, ignore_start, late_rows)
+
+    def paging(self):
+        return self.api.paging.as_dict()
+
     def set_password(self, email, new):
         self.api.set_password(email, new)
 
@@ -276,6 +287,8 @@ class TeleumSandbox:
             "stats": lambda q, b: self.stats(),
             "state": lambda q, b: self.state(q["email"]),
             "external_numbers": lambda q, b: {"numbers": self.external_numbers(q.get("n", 10))},
+            "paging": lambda q, b: self.paging(),
+            "call_rows": lambda q, b: {"calls": self.call_rows(q["email"], q["y"], q["m"])},
         }
         writes = {
             "reset_stats": lambda q, b: self.reset_stats(),
@@ -285,6 +298,7 @@ class TeleumSandbox:
             "clear_faults": lambda q, b: self.clear_faults(),
             "add_call": lambda q, b: {"call": self.add_call(b.pop("email"), **b)},
             "set_password": lambda q, b: self.set_password(b["email"], b["password"]),
+            "set_paging": lambda q, b: self.set_paging(**b),
         }
         handler = reads.get(action) or writes.get(action)
         if handler is None:

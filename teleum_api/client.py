@@ -17,7 +17,6 @@ also puts a redacting filter on urllib3's ``urllib3.connectionpool`` logger, who
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import re
@@ -35,6 +34,7 @@ import requests
 
 from . import records as R
 from .errors import TeleumAuthError, TeleumError, TeleumSessionError, TeleumTransientError, TeleumValidationError
+from .paging import count_is_total, listing_ends, same_rows
 from .redact import install_log_filters, redact, redact_params
 
 DEFAULT_URL = 'http://bill.tech.teleum.com/api/v3/'
@@ -174,10 +174,6 @@ def _normalize_base_url(url: str | None) -> str:
     if not path.endswith('/') and '.' not in path.rsplit('/', 1)[-1]:
         path += '/'  # ".../api/v3" and ".../api/v3/" alike; keep ".../index.php" as it is
     return urlunsplit((parts.scheme, parts.netloc, path, '', ''))
-
-
-def _page_fingerprint(rows: list) -> str:
-    return hashlib.sha1(json.dumps(rows, sort_keys=True, default=str).encode()).hexdigest()
 
 
 # --------------------------------------------------------------------------- the client
@@ -390,30 +386,33 @@ class TeleumClient:
 
     def _walk(self, fetch: Callable[[int], P], rows: Callable[[P], list], page_size: int,
               start: int) -> Iterator[P]:
-        """Pages from ``start`` on, lazily; stops on the reported count or a short/empty page.
+        """Pages from ``start`` on, lazily, until the listing certainly ends (see :mod:`.paging`).
 
-        Without a reported count, a page equal to the previous one (a server ignoring ``start``)
-        also stops the walk instead of looping forever; only its fingerprint is kept.  (With a
-        count the walk ends anyway, and identical rows -- real duplicates happen -- are kept.)
+        A short page is not the end (the server may cap the rows per answer): an empty page is,
+        or reaching a reported count larger than the page.  A page that repeats the first one row
+        for row means the server ignores ``start``: the first page was the whole listing, and
+        the repeat is dropped (identical rows inside a page -- real duplicates -- are kept), unless a
+        count larger than that page says the listing goes on (a run of identical rows).
         """
         if page_size < 1:
             raise ValueError('page_size must be positive')
-        offset, previous = start, None
+        offset, first, previous = start, None, None
         while True:
             page = fetch(offset)
             items = rows(page)
-            fingerprint = None
-            if not page.count_reported:
-                fingerprint = _page_fingerprint([getattr(i, 'raw', None) for i in items])
-                if items and fingerprint == previous:
-                    _logger.warning('teleum: the server repeated a page at start=%d; stopping',
-                                    offset)
-                    return
-            yield page
-            offset += len(items)
-            if len(items) < page_size or (page.count_reported and offset >= page.count):
+            more = page.count_reported and page.count > offset  # the count says rows remain unread
+            if (same_rows(first, items) or same_rows(previous, items)) and not (
+                    more and count_is_total(len(items), page.count, page.count_reported)):
+                _logger.info('teleum: start=%d answered a page again (the server ignores start); '
+                             'stopping', offset)
                 return
-            previous = fingerprint
+            yield page
+            if first is None:
+                first = items
+            previous = items
+            offset += len(items)
+            if listing_ends(offset, len(items), page.count, page.count_reported):
+                return
 
     # ----------------------------------------------------------------- account
 

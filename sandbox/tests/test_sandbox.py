@@ -874,3 +874,86 @@ class TestServer:
                 else:
                     continue
                 assert all(name.split(".")[0] in allowed for name in names), (path.name, names)
+
+
+# --- paging modes (sandbox/paging.py) ----------------------------------------------------------
+
+class TestPagingModes:
+    def test_default_pages_as_asked(self, demo):
+        every = calls(demo)["calls"]
+        assert len(every) == 200
+        page = calls(demo, start=10, limit=5)
+        assert page["counts"] == 200 and page["calls"] == every[10:15]
+
+    def test_cap_counts_order_and_ignored_start(self, sb, demo):
+        every = calls(demo)["calls"]
+        assert every == sb.call_rows("demo@example.com", 2024, 4)  # the Python view of the truth
+        sb.set_paging(cap=7)
+        page = calls(demo, start=10, limit=50)
+        assert page["calls"] == every[10:17] and page["counts"] == 200
+        sb.set_paging(cap=7, counts="page")
+        assert calls(demo, start=195, limit=50)["counts"] == 5
+        sb.set_paging(counts="none")
+        assert "counts" not in calls(demo, start=0, limit=3)
+        sb.set_paging(order="desc")
+        assert calls(demo, start=0, limit=3)["calls"] == every[::-1][:3]
+        sb.set_paging(ignore_start=True)
+        assert calls(demo, start=50, limit=5)["calls"] == every
+        sb.set_paging()
+        assert calls(demo, start=50, limit=5)["calls"] == every[50:55]
+
+    def test_late_rows_change_the_month_while_it_is_paged(self, sb, demo):
+        before = sb.call_rows("demo@example.com", 2024, 4)
+        sb.set_paging(late_rows=3)
+        answer = calls(demo, start=20, limit=10)["calls"]
+        after_one = sb.call_rows("demo@example.com", 2024, 4)
+        assert len(after_one) == 201
+        copied = answer[5]
+        assert after_one.count(copied) == before.count(copied) + 1, "an identical pair"
+        calls(demo, start=30, limit=10)
+        newest = sb.call_rows("demo@example.com", 2024, 4)[-1]
+        assert newest["src"].startswith("79991") and newest["calldate"] == before[-1]["calldate"]
+        calls(demo, start=40, limit=10)
+        oldest = sb.call_rows("demo@example.com", 2024, 4)[0]
+        assert oldest["src"].startswith("79992") and oldest["calldate"] < before[0]["calldate"]
+        calls(demo, start=50, limit=10)
+        assert len(sb.call_rows("demo@example.com", 2024, 4)) == 203, "three late rows, then no more"
+
+    def test_free_numbers_modes(self, sb, demo):
+        every = demo("getFreeNumbers", nr=1, nt=0)["freeNumbers"]
+        assert len(every) > 10
+        sb.set_paging(cap=4, counts="none")
+        page = demo("getFreeNumbers", nr=1, nt=0, start=2, limit=20)
+        assert page["freeNumbers"] == every[2:6] and "numbersCount" not in page
+        sb.set_paging(ignore_start=True, counts="page")
+        page = demo("getFreeNumbers", nr=1, nt=0, start=2, limit=3)
+        assert page["freeNumbers"] == every and page["numbersCount"] == str(len(every))
+
+    def test_control_endpoints(self, sb, demo):
+        assert control(sb, "paging", method="get")["cap"] == 0
+        control(sb, "set_paging", {"cap": 7, "counts": "none", "order": "desc"})
+        assert {k: v for k, v in control(sb, "paging", method="get").items() if k != "ok"} == {
+            "cap": 7, "counts": "none", "order": "desc", "ignore_start": False, "late_rows": 0}
+        page = calls(demo, start=0, limit=100)
+        assert len(page["calls"]) == 7 and "counts" not in page
+        truth = requests.get(f"{sb.base_url}_sandbox/call_rows",
+                             params={"email": DEMO[0], "y": 2024, "m": 4}, timeout=10).json()["calls"]
+        assert truth[::-1][:7] == page["calls"]
+        for bad in ({"counts": "some"}, {"order": "sideways"}, {"cap": -1}, {"colour": "red"}):
+            assert requests.post(f"{sb.base_url}_sandbox/set_paging", json=bad, timeout=5).status_code == 400
+
+    def test_cli_paging_options(self):
+        command = [sys.executable, "-m", "sandbox", "--port", "0", "--months", "1", "--calls-per-month", "30",
+                   "--today", TODAY, "--cap", "7", "--counts", "none", "--order", "desc"]
+        process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            url = process.stdout.readline().split()[-1]
+            login = requests.get(url, params={"cmd": "login", "email": DEMO[0], "paswd": DEMO[1]}, timeout=10).json()
+            page = requests.get(url, params={"cmd": "reportCalls", "token": login["token"], "vivaid": 1, "y": 2024,
+                                             "m": 5, "start": 0, "limit": 100}, timeout=10).json()
+            process.send_signal(signal.SIGINT)
+            assert process.wait(10) == 0
+        finally:
+            process.kill()
+        assert len(page["calls"]) == 7 and "counts" not in page
+        assert page["calls"][0]["calldate"] > page["calls"][-1]["calldate"], "newest first"

@@ -1,0 +1,61 @@
+"""When a paged Teleum listing (reportCalls, getFreeNumbers) is complete.
+
+The API page says only "``start`` – first record, ``limit`` – record limit, ``counts`` – number of
+records".  It does not say whether the server caps ``limit``, whether ``counts`` is the total of
+the listing or the size of this answer, whether it is sent at all, or whether ``start`` is
+honoured.  The rules below hold under every one of those readings:
+
+* A short page alone is never the end (a server may cap the rows per answer below ``limit``).
+* The end is certain on an empty page, or once the rows read reach a ``counts`` larger than the
+  page just received (a count larger than the answer cannot be the answer's own size).
+* Anything else is settled by one more request at the next ``start``.
+* A server that ignores ``start`` answers that request with the first page again: the first page
+  then was the whole listing (see :func:`same_rows`).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from typing import Any
+
+
+def listing_ends(rows_read: int, page_rows: int, count: int | None, count_reported: bool) -> bool:
+    """True when the page just received (``page_rows`` rows) certainly ends the listing.
+
+    ``rows_read``: rows of the listing read so far, this page included (the next ``start``).
+    """
+    if page_rows == 0:
+        return True
+    return bool(count_reported) and count is not None and count > page_rows and rows_read >= count
+
+
+def count_is_total(page_rows: int, count: int | None, count_reported: bool) -> bool:
+    """Whether a page's ``counts`` can be taken as the listing's total.
+
+    Only a count larger than the answer's rows is unambiguous (it cannot be their number), or an
+    empty answer at ``start=0`` (the listing is empty, whatever the count means).
+    """
+    if not count_reported or count is None:
+        return False
+    return count > page_rows or (page_rows == 0 and count == 0)
+
+
+def page_key(rows: Iterable[Any]) -> str:
+    """A digest of a page's raw rows, to tell an answer that repeats another one."""
+    raws = [getattr(row, 'raw', row) for row in rows]
+    return hashlib.sha1(json.dumps(raws, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def same_rows(first: Iterable[Any] | None, page: Iterable[Any]) -> bool:
+    """``page`` (asked at a later ``start``) repeats ``first`` (the answer at ``start=0``) row for
+    row: the server ignores ``start``, and ``first`` already held the whole listing.
+
+    (In an honest listing, a later page equal to the first one would need every row of the
+    first page repeated right after it, identically — the date included.)
+    """
+    page = list(page)
+    if first is None or not page:
+        return False
+    first = list(first)
+    return len(first) == len(page) and page_key(first) == page_key(page)
