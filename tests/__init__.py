@@ -3,6 +3,7 @@ from . import (
     test_crm,
     test_faults,
     test_i18n,
+    test_import_sql,
     test_recording_controller,
     test_security,
     test_sync,
