@@ -401,12 +401,12 @@ class TeleumAccount(models.Model):
                         offset, last, carry = 0, False, {}
                         continue
                     rows = rows[1:]
-                Call._import_rows(self, rows, carry, ctx, month)
+                done = len(page.calls) < CALL_PAGE_SIZE or offset + len(rows) >= page.count
+                Call._import_rows(self, rows, carry, ctx, month, last_page=done)
                 pages += 1
                 offset += len(rows)
                 if rows:
                     last = Call._fingerprint(rows[-1], month)
-                done = len(page.calls) < CALL_PAGE_SIZE or offset >= page.count
                 if done:
                     self.env["teleum.recording"]._sync_month(self, client, month)
                     vals = {"calls_cursor_month": following, "calls_cursor_offset": 0,

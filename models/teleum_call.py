@@ -97,10 +97,13 @@ class TeleumCall(models.Model):
         for name in self._OBSOLETE_INDEXES:
             cr.execute(SQL("DROP INDEX IF EXISTS %s", SQL.identifier(name)))
         # A contact's calls tab and smart button, newest first, and the search by contact name;
-        # also deleting a contact (SET NULL). Partial: most rows of a busy account have no contact.
+        # also deleting a contact (SET NULL). Not partial: "partner_id IN (SELECT …)" (child_of,
+        # a name search) is a join, and a join's condition cannot prove a partial index's predicate.
+        cr.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'teleum_call_partner_date_idx'")
+        if "WHERE" in ((cr.fetchone() or [""])[0]):
+            cr.execute("DROP INDEX teleum_call_partner_date_idx")
         cr.execute(
-            "CREATE INDEX IF NOT EXISTS teleum_call_partner_date_idx ON teleum_call "
-            "(partner_id, call_date DESC) WHERE partner_id IS NOT NULL"
+            "CREATE INDEX IF NOT EXISTS teleum_call_partner_date_idx ON teleum_call (partner_id, call_date DESC)"
         )
         # The own-calls rule (user_id = uid) and "My calls", newest first; also deleting a user.
         cr.execute(
@@ -184,9 +187,15 @@ class TeleumCall(models.Model):
         return normalize_phone(number, *ctx["country"]) if number else ""
 
     @api.model
-    def _import_rows(self, account, rows, carry, ctx, month=None):
-        """Store the rows of one page that are not stored yet. ``carry`` counts occurrences."""
+    def _import_rows(self, account, rows, carry, ctx, month=None, last_page=True):
+        """Store the rows of one page that are not stored yet. ``carry`` counts occurrences.
+
+        ``last_page``: the page ends the month's listing. The call-backs of earlier pages wait
+        for it (see ``_after_import``), so it settles them even when it brings nothing new.
+        """
         if not rows:
+            if last_page:
+                self._teleum_settle_pending(account.company_id)
             return self.browse()
         keyed = []
         for row in rows:
@@ -200,6 +209,8 @@ class TeleumCall(models.Model):
         known = set(self.env.cr.fetchall())
         new = [(fp, occ, row) for fp, occ, row in keyed if (fp, occ) not in known]
         if not new:
+            if last_page:
+                self._teleum_settle_pending(account.company_id)
             return self.browse()
         listing = month.strftime("%Y-%m") if month else False
         vals_list = [dict(self._values_from_row(account, fp, occ, row, ctx), listing_month=listing)
@@ -210,7 +221,9 @@ class TeleumCall(models.Model):
         if errors:
             _logger.warning("Teleum account %s: %d call rows could not be read and were kept as-is",
                             account.id, len(errors))
-        calls._after_import()
+        calls._after_import(settle=last_page)
+        if last_page and account.company_id not in calls.company_id:
+            self._teleum_settle_pending(account.company_id)
         return calls
 
     # Stored computed fields the set-based insert fills itself: {compute method: values function}.
@@ -356,22 +369,46 @@ class TeleumCall(models.Model):
         for vals in vals_list:
             vals["partner_id"] = partners.get(vals["remote_number"], False)
 
-    def _after_import(self):
+    def _after_import(self, settle=True):
         """Hook run on the calls just imported (one page): leads, automatic leads, call-backs.
 
         Set-based: a handful of queries per page whatever its size. Only calls of the last
         ``CALLBACK_WINDOW`` create leads or activities, so that importing months of history on
         the first sync does not flood the salespeople with call-backs from last quarter.
+        ``settle=False`` (not the last page of the listing) notes the callers whose call-backs may
+        change and leaves them to the page that ends the listing, which settles them with its own:
+        a caller who is missed, reached and missed again over the pages of one import gets one
+        call-back, not one opened and closed per page.
         """
         calls = self.filtered(lambda c: c.remote_number and c.call_date)
-        if not calls:
-            return True
-        for company in calls.company_id:
+        for company in self.company_id:
             company_calls = calls.filtered(lambda c, company=company: c.company_id == company)
             company_calls._teleum_link_leads(company)
             company_calls._teleum_auto_leads(company)
-            company_calls._teleum_callbacks(company)
+            if settle:
+                company_calls._teleum_callbacks(company, self._teleum_pop_pending(company))
+            else:
+                company_calls._teleum_defer_callbacks(company)
         return True
+
+    def _teleum_defer_callbacks(self, company):
+        recent = self._teleum_recent().filtered(lambda c: c.missed or (
+            c.status == "answered" and (c.partner_id or c.lead_id)))
+        keys = list(set(recent.mapped("remote_number")))
+        if keys:
+            self.env.cr.execute(
+                """INSERT INTO teleum_callback_pending (company_id, remote_number)
+                   SELECT %s, unnest(%s::varchar[]) ON CONFLICT DO NOTHING""", (company.id, keys))
+
+    @api.model
+    def _teleum_settle_pending(self, company):
+        self.browse()._teleum_callbacks(company, self._teleum_pop_pending(company))
+
+    def _teleum_pop_pending(self, company):
+        """The numbers earlier pages left to this one (removed: this page settles them)."""
+        self.env.cr.execute("DELETE FROM teleum_callback_pending WHERE company_id = %s RETURNING remote_number",
+                            (company.id,))
+        return {key for (key,) in self.env.cr.fetchall()}
 
     def _teleum_recent(self):
         limit = fields.Datetime.now() - CALLBACK_WINDOW
@@ -415,8 +452,11 @@ class TeleumCall(models.Model):
         for key, lead in zip(first, leads):
             candidates.filtered(lambda c, key=key: c.remote_number == key).lead_id = lead
 
-    def _teleum_callbacks(self, company):
-        """A missed inbound call asks for a call-back, once per caller; a later answered call closes it."""
+    def _teleum_callbacks(self, company, deferred=()):
+        """A missed inbound call asks for a call-back, once per caller; a later answered call closes it.
+
+        ``deferred``: numbers of earlier pages of this import whose call-backs were left to this one.
+        """
         callback = self.env.ref("teleum_telephony.mail_activity_type_call_back", raise_if_not_found=False)
         if not callback:
             return
@@ -425,7 +465,7 @@ class TeleumCall(models.Model):
         # Only numbers that may open or close a call-back are worth a look at their history: a
         # recent missed call, or an answered call of a contact/lead with an open call-back. On a
         # first import of old history that is usually none, and nothing is queried.
-        keys = set(recent_missed.mapped("remote_number"))
+        keys = set(recent_missed.mapped("remote_number")) | set(deferred)
         if answered:
             open_acts = self.env["mail.activity"].sudo().search_read(
                 [("activity_type_id", "=", callback.id), "|",
@@ -443,17 +483,26 @@ class TeleumCall(models.Model):
         # Two short backward walks of the (remote_number, call_date) index per number, rather than
         # aggregating a frequent caller's whole history at every page.
         self.env.cr.execute(
-            """SELECT k.key,
-                      (SELECT c.call_date FROM teleum_call c
-                        WHERE c.remote_number = k.key AND c.call_date IS NOT NULL AND c.company_id = %(company)s
-                          AND c.missed ORDER BY c.call_date DESC LIMIT 1),
-                      (SELECT c.call_date FROM teleum_call c
-                        WHERE c.remote_number = k.key AND c.call_date IS NOT NULL AND c.company_id = %(company)s
-                          AND c.status = 'answered' ORDER BY c.call_date DESC LIMIT 1)
-                 FROM unnest(%(keys)s::varchar[]) AS k(key)""",
+            """SELECT k.key, m.call_date, m.id, a.call_date, a.id
+                 FROM unnest(%(keys)s::varchar[]) AS k(key)
+            LEFT JOIN LATERAL (SELECT c.id, c.call_date FROM teleum_call c
+                                WHERE c.remote_number = k.key AND c.call_date IS NOT NULL
+                                  AND c.company_id = %(company)s AND c.missed
+                             ORDER BY c.call_date DESC LIMIT 1) m ON true
+            LEFT JOIN LATERAL (SELECT c.id, c.call_date FROM teleum_call c
+                                WHERE c.remote_number = k.key AND c.call_date IS NOT NULL
+                                  AND c.company_id = %(company)s AND c.status = 'answered'
+                             ORDER BY c.call_date DESC LIMIT 1) a ON true""",
             {"company": company.id, "keys": keys},
         )
-        last = {key: (missed, answered) for key, missed, answered in self.env.cr.fetchall() if missed or answered}
+        last, earlier = {}, set()
+        for key, missed, missed_id, answered_at, answered_id in self.env.cr.fetchall():
+            if missed or answered_at:
+                last[key] = (missed, answered_at)
+            if key in deferred:  # their calls are on earlier pages: the latest ones stand for them
+                earlier.update(i for i in (missed_id, answered_id) if i)
+        calls = self | self.browse(earlier)
+        recent_missed = calls._teleum_recent().filtered("missed")
         to_close, to_open = set(), {}
         for key, (missed, answered_at) in last.items():
             if answered_at and (not missed or answered_at > missed):
@@ -462,9 +511,11 @@ class TeleumCall(models.Model):
             missed, _answered = last.get(call.remote_number, (None, None))
             if call.remote_number not in to_close and call.call_date == missed:
                 to_open[call.remote_number] = call  # the latest missed call of that caller
-        Activity = self.env["mail.activity"].sudo()
+        # Mails (assignment, feedback) go through the queue: an import must not wait on SMTP
+        # once per call-back, nor send them from its commits.
+        Activity = self.env["mail.activity"].sudo().with_context(mail_notify_force_send=False)
         records = {}  # key -> (model, res_id)
-        for call in self:
+        for call in calls:
             if call.remote_number in records:
                 continue
             if call.partner_id:
@@ -552,3 +603,18 @@ class TeleumCall(models.Model):
                         "default_partner_id": self.partner_id.id,
                         "default_name": _("Call from %(number)s", number=self.remote_number or "")},
         }
+
+
+class TeleumCallbackPending(models.Model):
+    """Callers whose call-backs an import left to its last page (see ``TeleumCall._after_import``)."""
+
+    _name = "teleum.callback.pending"
+    _description = "Teleum call-back to settle"
+    _log_access = False
+
+    company_id = fields.Many2one("res.company", required=True, ondelete="cascade")
+    remote_number = fields.Char("Number", required=True)
+
+    _sql_constraints = [
+        ("key_uniq", "unique(company_id, remote_number)", "A number waits once per company."),
+    ]

@@ -1,11 +1,16 @@
+from datetime import datetime, timedelta
 from unittest.mock import patch
+
+import pytz
 
 from odoo.tests import tagged
 from odoo.tools import SQL
 
 from ..sandbox.data import external_numbers
 from ..teleum_api.records import parse_call
-from .common import TeleumCase
+from .common import DEMO_LOGIN, TeleumCase
+
+MSK = pytz.timezone("Europe/Moscow")
 
 UNREADABLE = [
     {"src": "79030000001", "dst": "78123232323", "billsec": "??", "billsecu": "abc",
@@ -116,3 +121,48 @@ class TestSetBasedImport(TeleumCase):
         with patch.object(field, "compute", "_compute_something_else"):
             self.assertIsNone(self.Call._sql_insert_columns([{"fingerprint": "x"}]))
         self.assertIsNotNone(self.Call._sql_insert_columns([{"fingerprint": "x"}]))
+
+
+@tagged("post_install", "-at_install")
+class TestCallbacksOverPages(TeleumCase):
+    """A first import reads many pages at once: a caller's call-back is settled once, at the end."""
+
+    sandbox_options = {"seed": 12, "months": 1, "calls_per_month": 40}
+
+    def add_call(self, src, dst="78123232323", minutes_ago=60, disposition="NO ANSWER", billsec=0):
+        when = datetime.now(MSK) - timedelta(minutes=minutes_ago)
+        self.sandbox.add_call(DEMO_LOGIN, src=src, dst=dst, calldate=when.strftime("%Y-%m-%d %H:%M:%S"),
+                              billsecu=str(billsec), billsec="%02d:%02d" % divmod(billsec, 60),
+                              disposition=disposition, rdr="")
+
+    def test_missed_reached_missed_over_pages_gives_one_callback(self):
+        callback = self.env.ref("teleum_telephony.mail_activity_type_call_back")
+        partner = self.env["res.partner"].create({"name": "Caller", "mobile": "+79161110001",
+                                                  "user_id": self.env.ref("base.user_admin").id})
+        self.add_call("79161110001", minutes_ago=300)
+        self.add_call("79161110001", minutes_ago=200, disposition="ANSWERED", billsec=30)
+        self.add_call("79161110001", minutes_ago=100, disposition="BUSY")
+        pending = []
+        original = type(self.env["teleum.call"])._teleum_defer_callbacks
+
+        def defer(calls, company):
+            original(calls, company)
+            self.env.cr.execute("SELECT remote_number FROM teleum_callback_pending")
+            pending.extend(k for (k,) in self.env.cr.fetchall())
+
+        # pages of 3 rows: the three calls come on different pages (one row of overlap each)
+        with self.small_pages(3), patch.object(type(self.env["teleum.call"]), "_teleum_defer_callbacks", defer):
+            self.account.action_sync()
+        self.assertEqual(self.account.state, "ok", self.account.last_error)
+        calls = self.env["teleum.call"].search([("remote_number", "=", "79161110001")], order="call_date")
+        self.assertEqual(calls.mapped("status"), ["no_answer", "answered", "busy"])
+        self.assertIn("79161110001", pending, "full pages left the caller to the last page")
+        activity = self.env["mail.activity"].search([("res_model", "=", "res.partner"), ("res_id", "=", partner.id),
+                                                     ("activity_type_id", "=", callback.id)])
+        self.assertEqual(len(activity), 1, "the last word was a missed call: one call-back")
+        self.assertIn("+79161110001", activity.summary)
+        done = self.env["mail.message"].search([("model", "=", "res.partner"), ("res_id", "=", partner.id),
+                                                ("mail_activity_type_id", "=", callback.id)])
+        self.assertFalse(done, "no call-back opened and closed again within one import")
+        self.env.cr.execute("SELECT count(*) FROM teleum_callback_pending")
+        self.assertEqual(self.env.cr.fetchone()[0], 0, "the last page settled every waiting caller")
