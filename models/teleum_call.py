@@ -148,6 +148,31 @@ class TeleumCall(models.Model):
             call.display_name = "%s %s" % (number and "+" + number if len(number) > 6 else number,
                                            (date and date.strftime("%Y-%m-%d %H:%M")) or "")
 
+    @api.model
+    def read_group(self, domain, fields, groupby, offset=0, limit=None, orderby=False, lazy=True):
+        """Groups by agent or contact (pivot, graph, grouped list) are counted first, named after.
+
+        Odoo orders such groups by name in SQL: it joins the agent and their partner to every
+        call and sorts them all before counting (0.2 s for a month of a busy account). Here SQL
+        orders the groups by id and the few groups are sorted by name afterwards.
+        """
+        groupbys = [groupby] if isinstance(groupby, str) else list(groupby or ())
+        levels = groupbys[:1] if lazy else groupbys
+        types = [getattr(self._fields.get(g), "type", None) for g in levels]
+        if ("many2one" not in types or orderby or limit or offset
+                or any(t not in ("many2one", "selection", "char") for t in types)):
+            return super().read_group(domain, fields, groupby, offset=offset, limit=limit, orderby=orderby, lazy=lazy)
+        order = ",".join(f"{g}:max" if t == "many2one" else g for g, t in zip(levels, types))
+        groups = super().read_group(domain, fields, groupby, orderby=order, lazy=lazy)
+
+        def key(value, many2one):  # NULL groups last, as PostgreSQL sorts them ascending
+            if many2one:
+                return (not value, (value[1] or "").casefold() if value else "")
+            return (not value, value or "")
+
+        return sorted(groups, key=lambda group: tuple(
+            key(group.get(g), t == "many2one") for g, t in zip(levels, types)))
+
     # ------------------------------------------------------------------ import
     @staticmethod
     def _fingerprint(call, month=None):
@@ -511,9 +536,10 @@ class TeleumCall(models.Model):
             missed, _answered = last.get(call.remote_number, (None, None))
             if call.remote_number not in to_close and call.call_date == missed:
                 to_open[call.remote_number] = call  # the latest missed call of that caller
-        # Mails (assignment, feedback) go through the queue: an import must not wait on SMTP
-        # once per call-back, nor send them from its commits.
-        Activity = self.env["mail.activity"].sudo().with_context(mail_notify_force_send=False)
+        # No "assigned to you" message per call-back (the agent's activities list them; an import
+        # of a busy day would post hundreds at ~50 ms each), and any mail goes through the queue.
+        Activity = self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True,
+                                                                 mail_notify_force_send=False)
         records = {}  # key -> (model, res_id)
         for call in calls:
             if call.remote_number in records:

@@ -115,6 +115,27 @@ class TestSetBasedImport(TeleumCase):
         self.assertEqual(by_sql["activities"], by_orm["activities"])
         self.assertEqual(by_sql["leads"], by_orm["leads"])
 
+    def test_groups_by_agent_as_odoo_orders_them(self):
+        """Pivot and grouped lists: the same groups, counts and order as Odoo's own name ordering."""
+        calls = self.Call._import_rows(self.account, self.rows, {}, self.Call._import_context(self.account), self.month)
+        zed, adam = self.env["res.users"].create([{"name": "Zed Agent", "login": "zed_agent"},
+                                                  {"name": "Adam Agent", "login": "adam_agent"}])
+        self.assertLess(zed.id, adam.id, "id order is not name order here")
+        calls[0::3].user_id = zed
+        calls[1::3].user_id = adam
+        calls[2::3].user_id = False
+        fields_ = ["__count", "duration:avg", "missed_rate:avg"]
+        domain = [("account_id", "=", self.account.id)]
+        for groupby, lazy in ((["user_id", "status"], False), (["user_id"], False), (["status", "user_id"], False),
+                              (["partner_id"], True), (["user_id", "direction"], True)):
+            ours = self.Call.read_group(domain, fields_, groupby, lazy=lazy)
+            odoo = self.Call.read_group(domain, fields_, groupby, orderby=", ".join(groupby[:1] if lazy else groupby),
+                                        lazy=lazy)
+            self.assertEqual([{k: v for k, v in g.items() if k != "__domain"} for g in ours],
+                             [{k: v for k, v in g.items() if k != "__domain"} for g in odoo], groupby)
+        names = [g["user_id"] and g["user_id"][1] for g in self.Call.read_group(domain, ["__count"], ["user_id"])]
+        self.assertEqual(names, ["Adam Agent", "Zed Agent", False])
+
     def test_unknown_stored_compute_falls_back_to_create(self):
         """A stored computed field the insert does not know (another module's) goes through create()."""
         field = self.Call._fields["missed"]
