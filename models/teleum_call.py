@@ -95,6 +95,11 @@ class TeleumCall(models.Model):
         cr = self.env.cr
         for name in self._OBSOLETE_INDEXES:
             cr.execute(SQL("DROP INDEX IF EXISTS %s", SQL.identifier(name)))
+        # The number's index was a btree under the name Odoo gives the trigram one: dropped here,
+        # Odoo makes the trigram index after init() (it keeps any index of that name as it is).
+        cr.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'teleum_call__remote_number_index'")
+        if "gin_trgm_ops" not in ((cr.fetchone() or [""])[0]):
+            cr.execute("DROP INDEX IF EXISTS teleum_call__remote_number_index")
         # Every screen query carries the multi-company rule (company_id IN …): the indexes below
         # INCLUDE company_id so that counts (the list's pager, a contact's button) are read from
         # the index alone, without a visit to each call's row.
