@@ -606,14 +606,14 @@ class TeleumAccount(models.Model):
                     continue
                 if start == 0:
                     first = page.calls
-                Call._import_rows(self, rows, carry, ctx, month)
+                # A short page is not the end (the server may cap its answers): no new row is,
+                # or reaching a count larger than the answer (so not the answer's own size).
+                done = not rows or listing_ends(offset + len(rows), len(page.calls), page.count, page.count_reported)
+                Call._import_rows(self, rows, carry, ctx, month, last_page=done)
                 pages += 1
                 offset += len(rows)
                 if rows:
                     last = self._overlap(page.calls, month)
-                # A short page is not the end (the server may cap its answers): no new row is,
-                # or reaching a count larger than the answer (so not the answer's own size).
-                done = not rows or listing_ends(offset, len(page.calls), page.count, page.count_reported)
                 if done:
                     self.env["teleum.recording"]._sync_month(self, client, month)
                     vals = {"calls_cursor_month": following, "calls_cursor_offset": 0,

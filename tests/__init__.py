@@ -5,6 +5,7 @@ from . import (
     test_crm,
     test_faults,
     test_i18n,
+    test_import_sql,
     test_paging,
     test_recording_controller,
     test_route_agent,
