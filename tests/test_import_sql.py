@@ -181,7 +181,7 @@ class TestCallbacksOverPages(TeleumCase):
         activity = self.env["mail.activity"].search([("res_model", "=", "res.partner"), ("res_id", "=", partner.id),
                                                      ("activity_type_id", "=", callback.id)])
         self.assertEqual(len(activity), 1, "the last word was a missed call: one call-back")
-        self.assertIn("+79161110001", activity.summary)
+        self.assertIn("+7 916 111-00-01", activity.summary)  # formatted like the contacts
         done = self.env["mail.message"].search([("model", "=", "res.partner"), ("res_id", "=", partner.id),
                                                 ("mail_activity_type_id", "=", callback.id)])
         self.assertFalse(done, "no call-back opened and closed again within one import")
