@@ -6,6 +6,7 @@ from . import (
     test_i18n,
     test_recording_controller,
     test_security,
+    test_small_costs,
     test_sync,
     test_sync_request,
     test_tour,
