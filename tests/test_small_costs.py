@@ -61,7 +61,8 @@ class TestSmallCosts(TeleumCase):
         one = self._queries(lambda: lines[:1]._compute_callerid_number_id())
         many = self._queries(lambda: lines._compute_callerid_number_id())
         self.assertEqual(many, one, "computing %d lines costs more queries than one" % len(lines))
-        self.assertEqual(lines[:-1].mapped("callerid_number_id.teleum_id"), [n.teleum_id for n in list(numbers) * 3])
+        self.assertEqual([line.callerid_number_id.teleum_id for line in lines[:-1]],
+                         [n.teleum_id for n in list(numbers) * 3])
 
     def test_new_line_form_does_not_wait_on_a_hanging_teleum(self):
         Sip = self.env["teleum.sip"]
