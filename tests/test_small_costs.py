@@ -24,8 +24,8 @@ class TestSmallCosts(TeleumCase):
 
     def test_config_sync_reads_connected_tariffs_once(self):
         self.account._sync_all(parts=("config",))
-        requests = self.sandbox.stats()["requests"]
-        self.assertEqual(requests.get("getConnectedTariffs"), 1, requests)
+        by_method = self.sandbox.stats()["requests"]
+        self.assertEqual(by_method.get("getConnectedTariffs"), 1, by_method)
         # what the second read used to give is still there: the numbers carry Teleum's id and their tariff
         numbers = self.env["teleum.number"].search([("account_id", "=", self.account.id)])
         self.assertTrue(numbers and all(numbers.mapped("teleum_id")))
