@@ -56,10 +56,7 @@ class TeleumForward(models.Model):
         meanwhile and nothing is sent."""
         account = number.account_id
         client = account._get_client()
-        try:
-            fresh = self._teleum_fresh(client, number)
-        except TeleumError as exc:
-            self._teleum_raise(account, exc)
+        fresh = self._teleum_read_current(client, number, account)
         current = [f.id for f in fresh]
         # what Odoo showed vs what Teleum has now, on the forwards both know
         shown = [t for t in (before or []) if t in current]

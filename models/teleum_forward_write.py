@@ -66,8 +66,8 @@ class TeleumForward(models.Model):
                 [("account_id", "=", account.id), ("is_own", "=", False)], limit=1)
         args = self._teleum_check_values(number, values)
         client = account._get_client()
+        known = {f.id for f in self._teleum_read_current(client, number, account)}
         try:
-            known = {f.id for f in self._teleum_fresh(client, number)}
             fid = client.edit_forward(0, **args)
         except TeleumTransientError:
             fresh = self._teleum_reread_after_loss(client, number, number.account_id)
@@ -109,10 +109,7 @@ class TeleumForward(models.Model):
         if values["callerid_number_id"] and not values["callerid_type_id"].is_own:
             values["callerid_number_id"] = self.env["teleum.number"]
         args = self._teleum_check_values(new_number, values)
-        try:
-            fresh = self._teleum_fresh(client, number)
-        except TeleumError as exc:
-            self._teleum_raise(account, exc)
+        fresh = self._teleum_read_current(client, number, account)
         self._teleum_check_unchanged(fresh, number)
         old_text = self.display_name
         shown = [f for f in vals if f in self._fields]

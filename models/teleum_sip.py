@@ -174,8 +174,8 @@ class TeleumSip(models.Model):
             raise ValidationError(_("Enter a password for the new SIP line."))
         self._teleum_check_password(password, args["email"])
         client = account._get_client()
+        known = {s.id for s in self._teleum_read_current(client, account, account)}
         try:
-            known = {s.id for s in client.get_sips()}
             sid, num = client.edit_sip(0, password=password, **args)
         except TeleumTransientError:
             new = [s for s in self._teleum_reread_after_loss(client, account, account)
@@ -212,10 +212,7 @@ class TeleumSip(models.Model):
         if password:
             self._teleum_check_password(password, args["email"], self.num)
         client = account._get_client()
-        try:
-            fresh = {s.id: s for s in client.get_sips()}
-        except TeleumError as exc:
-            raise UserError(account._error_text(exc)) from None
+        fresh = {s.id: s for s in self._teleum_read_current(client, account, account)}
         now = fresh.get(self.teleum_id)
         if now is None:
             raise UserError(_("The SIP line %(num)s was deleted on Teleum meanwhile. Nothing was sent.",

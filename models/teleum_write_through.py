@@ -110,6 +110,15 @@ class TeleumWriteThroughMixin(models.AbstractModel):
         raise UserError(account._error_text(exc)) from None
 
     @api.model
+    def _teleum_read_current(self, client, scope, account):
+        """Teleum's state before a change (what a conflict or a lost reply is judged against), or a
+        UserError saying why Teleum cannot be read: nothing has been sent yet."""
+        try:
+            return self._teleum_read_live(client, scope)
+        except TeleumError as exc:
+            self._teleum_raise(account, exc)
+
+    @api.model
     def _teleum_reread_after_loss(self, client, scope, account):
         """The reply of a write was lost: read Teleum again before saying anything. Returns the fresh
         state, or raises if Teleum still cannot be read (the change is never sent again)."""

@@ -15,4 +15,5 @@ from . import (
     test_tour_sync_now,
     test_ui_details,
     test_write,
+    test_write_through,
 )
