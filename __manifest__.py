@@ -6,6 +6,9 @@
     "author": "Teleum Telephony for Odoo contributors",
     "website": "https://teleum.ru",
     "license": "LGPL-3",
+    "development_status": "Beta",
+    # GitHub logins of the people who answer for the module (OCA's maintainer field); none published yet
+    "maintainers": [],
     "depends": ["mail", "contacts", "crm", "phone_validation"],
     "external_dependencies": {"python": ["requests", "phonenumbers"]},
     "data": [

@@ -1,8 +1,11 @@
 """The Teleum connection of a company, and the one sync algorithm every entry point uses.
 
-`action_sync()` (button, RPC), the scheduled actions and the tests all go through
-`_sync_unit()`; a unit of work commits when it is done (outside tests), so a crash loses at
-most the page being imported, and the next run resumes from the cursor stored here.
+`action_sync()` (scripts, RPC), *Sync now* (`action_sync_button()`, run by the "sync requested"
+cron) and the scheduled actions (`_cron_sync()`) all go through `_sync_all()`: under an advisory
+lock (`_sync_lock()`), `_sync_locked()` runs the configuration (`_sync_config()`), the calls
+(`_sync_calls()`, page by page) and the balance (`_sync_balance()`). Each page of calls commits
+when it is done (outside tests), so a crash loses at most the page being imported, and the next
+run resumes from the cursor stored here.
 """
 
 import logging
@@ -38,6 +41,9 @@ LOCK_SQL = "SELECT pg_try_advisory_xact_lock(%s, %s)"
 # A sync a person asked for runs in the scheduled action "sync requested", this many call pages
 # per batch (the cron runs the next batch right away).
 REQUEST_BUDGET = 20
+# What a form asks Teleum while a person waits (the next SIP number) gives up after this many
+# seconds, with no retry: a form never hangs on Teleum.
+QUICK_TIMEOUT = 3
 
 
 def _tz_names(*_model):  # Odoo calls a selection function with the model
@@ -198,22 +204,28 @@ class TeleumAccount(models.Model):
             inactive.active = True
 
     # ------------------------------------------------------------------ client
-    def _get_client(self):
-        """The API client of this account (credentials read with sudo: users trigger syncs)."""
+    def _get_client(self, quick=False):
+        """The API client of this account (credentials read with sudo: users trigger syncs).
+
+        ``quick``: a client for a request a person waits on in a form: short timeout, no retries.
+        """
         self.ensure_one()
         account = self.sudo()
         if self._is_neutralized():
             raise UserError(_("This database is a neutralized copy: it does not talk to Teleum."))
         if not account.login or not account.password:
             raise UserError(_("Enter the Teleum e-mail and password of %(account)s first.", account=self.name))
-        key = (self.env.cr.dbname, self.id)
+        key = (self.env.cr.dbname, self.id) + (("quick",) if quick else ())
         creds = (account.api_url, account.login, account.password, account.timezone)
+        options = self._client_options()
+        if quick:
+            options.update(timeout=QUICK_TIMEOUT, retries=0)
         with _CLIENTS_LOCK:
             cached = _CLIENTS.get(key)
             if cached and cached[0] == hash(creds):
                 return cached[1]
             client = TeleumClient(account.login, account.password, base_url=account.api_url,
-                                  timezone=account.timezone, **self._client_options())
+                                  timezone=account.timezone, **options)
             _CLIENTS[key] = (hash(creds), client)
             return client
 
@@ -492,9 +504,11 @@ class TeleumAccount(models.Model):
         self.sudo().write({"contract": info.account, "vivaid": info.vivaid})
         self.env["teleum.forward.type"]._sync_from_teleum(self, client)
         self.env["teleum.callerid.type"]._sync_from_teleum(self, client)
-        self.env["teleum.connected.tariff"]._sync_from_teleum(self, client)
+        # read once: the tariffs and the numbers' ids both come from getConnectedTariffs
+        tariffs = client.get_connected_tariffs()
+        self.env["teleum.connected.tariff"]._sync_from_teleum(self, client, tariffs=tariffs)
         self.env["teleum.sip"]._sync_from_teleum(self, client)
-        self.env["teleum.number"]._sync_from_teleum(self, client)
+        self.env["teleum.number"]._sync_from_teleum(self, client, tariffs=tariffs)
         self.env["teleum.forward"]._sync_from_teleum(self, client)
         self.sudo().config_synced = fields.Datetime.now()
 

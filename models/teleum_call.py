@@ -53,7 +53,8 @@ class TeleumCall(models.Model):
     src = fields.Char("From", readonly=True)
     dst = fields.Char("To", readonly=True)
     duration = fields.Integer("Duration (s)", readonly=True, aggregator="avg")
-    billsec = fields.Char("Duration", readonly=True)
+    billsec = fields.Char("Billed time (mm:ss)", readonly=True,
+                          help="Talk time Teleum bills, as Teleum writes it (billsec); in seconds: Duration (s).")
     disposition = fields.Char("Teleum status", readonly=True)
     status = fields.Selection(STATUSES, required=True, default="other", readonly=True)
     direction = fields.Selection(DIRECTIONS, readonly=True)

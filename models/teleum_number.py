@@ -41,14 +41,15 @@ class TeleumNumber(models.Model):
             rec.display_name = rec.number_formatted or (rec.number and "+" + rec.number) or _("New number")
 
     @api.model
-    def _sync_from_teleum(self, account, client):
+    def _sync_from_teleum(self, account, client, tariffs=None):
         """Connected numbers, with the id Teleum uses for them elsewhere.
 
         getConnectedNumbers gives no id: it is found by number in getRCIDs (the numbers that can be
-        presented as caller ID) and getConnectedTariffs (the numbers tariffs are attached to).
+        presented as caller ID) and getConnectedTariffs (the numbers tariffs are attached to;
+        ``tariffs``: its answer when the caller has already read it).
         """
         ids_by_number = {}
-        for tariff in client.get_connected_tariffs():
+        for tariff in client.get_connected_tariffs() if tariffs is None else tariffs:
             if tariff.number_id and tariff.number:
                 ids_by_number[normalize_phone(tariff.number)] = tariff.number_id
         for rcid in client.get_rcids():

@@ -1,15 +1,14 @@
 import logging
-import re
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL, email_normalize
+from odoo.tools import SQL
 
 from ..teleum_api import TeleumError, TeleumTransientError
+from ..tools import bare_email
 
 _logger = logging.getLogger(__name__)
 
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
 # Fields a user sets that go to Teleum (editSIP); user_id is Odoo's own.
 TELEUM_FIELDS = frozenset({"email", "description", "callerid", "callerid_number_id", "new_password"})
 # A line whose new user takes over more calls than this gets them in the background (cron).
@@ -21,8 +20,11 @@ WEAK_PASSWORDS = frozenset({"password1", "qwerty123", "12345678a", "a12345678", 
 
 class TeleumSip(models.Model):
     _name = "teleum.sip"
-    _inherit = ["teleum.binding.mixin", "mail.thread"]
+    _inherit = ["teleum.binding.mixin", "teleum.write.through.mixin", "mail.thread"]
     _description = "Teleum SIP Line"
+    _teleum_fields = TELEUM_FIELDS
+    _teleum_locked_fields = ("num", "teleum_id", "is_default", "online", "status", "user_agent", "active",
+                             "account_id")
     _order = "num"
     _rec_name = "num"
 
@@ -55,9 +57,15 @@ class TeleumSip(models.Model):
 
     @api.depends("callerid", "account_id")
     def _compute_callerid_number_id(self):
+        # one query for the whole batch, like teleum.connected.tariff._compute_number_id
+        wanted = {c for c in self.mapped("callerid") if c and c != "0"}
+        numbers = self.env["teleum.number"].search(
+            [("account_id", "in", self.account_id.ids), ("teleum_id", "in", list(wanted))]) if wanted else []
+        by_key = {}
+        for number in reversed(numbers):  # the first in search order wins, as search(limit=1) did
+            by_key[(number.account_id.id, number.teleum_id)] = number
         for rec in self:
-            rec.callerid_number_id = rec.callerid and rec.callerid != "0" and self.env["teleum.number"].search(
-                [("account_id", "=", rec.account_id.id), ("teleum_id", "=", rec.callerid)], limit=1)
+            rec.callerid_number_id = by_key.get((rec.account_id.id, rec.callerid), False)
 
     def _compute_new_password(self):
         for rec in self:
@@ -74,10 +82,15 @@ class TeleumSip(models.Model):
             account = self.env["teleum.account"].browse(res.get("account_id"))
             if account and not account._is_neutralized():
                 try:
-                    res["num"] = account._get_client().get_next_sip()
+                    # a person waits on this form: a few seconds at most, no retry
+                    res["num"] = account._get_client(quick=True).get_next_sip()
                 except (TeleumError, UserError) as exc:
-                    # the proposal is a courtesy: Teleum assigns the number anyway
+                    # the proposal is a courtesy: Teleum assigns the number anyway when the line is saved
                     _logger.debug("No next SIP number proposed: %s", exc)
+                    self.env.user._bus_send("simple_notification", {
+                        "type": "warning", "title": _("No line number proposed"),
+                        "message": _("Teleum did not answer in time with the next free line number. "
+                                     "Teleum gives the new line its number when you save it.")})
         return res
 
     # ------------------------------------------------------------------ write side
@@ -102,9 +115,8 @@ class TeleumSip(models.Model):
         """Validate the complete line ``values``; return editSIP's arguments (no password)."""
         email = (values["email"] or "").strip()
         if email:
-            normalized = email_normalize(email, strict=True)
-            # a bare address only: "a b@x.com" or "Name <b@x.com>" would silently become b@x.com
-            if not normalized or not EMAIL_RE.match(normalized) or normalized != email.lower():
+            normalized = bare_email(email)
+            if not normalized:
                 raise ValidationError(_("%(email)s is not a valid e-mail address.", email=email))
             email = normalized
         description = (values["description"] or "").strip()
@@ -134,24 +146,20 @@ class TeleumSip(models.Model):
             values["callerid_number_id"].check_access("read")
         return values
 
+    # -- write-through hooks (teleum.write.through.mixin) ------------------------
     @api.model
-    def _teleum_reread_after_loss(self, account, client):
-        try:
-            return client.get_sips()
-        except TeleumError as exc:
-            raise UserError(_("Teleum's answer was lost and Teleum cannot be read now (%(error)s). The change "
-                              "may or may not have been made: it was not sent again. Sync the account later to "
-                              "see what Teleum has.", error=account._error_text(exc))) from None
+    def _teleum_read_live(self, client, account):
+        return client.get_sips()
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        if self.env.context.get("teleum_sync"):
-            return super().create(vals_list)
-        self.check_access("create")
-        ids = []
-        for vals in vals_list:
-            ids.append(self._teleum_create(dict(vals)).id)
-        return self.browse(ids)
+    @api.model
+    def _teleum_lost_reply_hint(self, account):
+        return _("Sync the account later to see what Teleum has.")
+
+    def _teleum_locked_message(self, field_label):
+        return _("%(field)s of a SIP line is set by Teleum and cannot be changed here.", field=field_label)
+
+    def _teleum_locked_unchanged(self, fname, value):
+        return fname == "num" and all(r.num == value for r in self)
 
     @api.model
     def _teleum_create(self, vals):
@@ -166,11 +174,11 @@ class TeleumSip(models.Model):
             raise ValidationError(_("Enter a password for the new SIP line."))
         self._teleum_check_password(password, args["email"])
         client = account._get_client()
+        known = {s.id for s in self._teleum_read_current(client, account, account)}
         try:
-            known = {s.id for s in client.get_sips()}
             sid, num = client.edit_sip(0, password=password, **args)
         except TeleumTransientError:
-            new = [s for s in self._teleum_reread_after_loss(account, client)
+            new = [s for s in self._teleum_reread_after_loss(client, account, account)
                    if s.id not in known and (s.email or "") == args["email"]]
             if not new:
                 raise UserError(_("Teleum did not confirm the new SIP line and does not list it: it was not "
@@ -188,28 +196,11 @@ class TeleumSip(models.Model):
         return self.browse(rec.id)
 
     def write(self, vals):
-        if self.env.context.get("teleum_sync"):
-            res = super().write(vals)
-            if "user_id" in vals:
-                self._teleum_attribute_calls()
-            return res
-        vals = dict(vals)
-        self.check_access("write")
-        for fname in ("num", "teleum_id", "is_default", "online", "status", "user_agent", "active", "account_id"):
-            if fname in vals:
-                if fname == "num" and all(r.num == vals["num"] for r in self):
-                    vals.pop(fname)
-                    continue
-                raise UserError(_("%(field)s of a SIP line is set by Teleum and cannot be changed here.",
-                                  field=self._fields[fname]._description_string(self.env)))
-        teleum_vals = {k: v for k, v in vals.items() if k in TELEUM_FIELDS}
-        local_vals = {k: v for k, v in vals.items() if k not in TELEUM_FIELDS}
-        if teleum_vals:
-            for rec in self:
-                rec._teleum_edit(teleum_vals)
-        if local_vals:
-            self.with_context(teleum_sync=True).write(local_vals)
-        return True
+        res = super().write(vals)
+        # the mechanism writes Odoo's own fields (user_id) with the sync context: the calls follow the user
+        if self._teleum_is_sync() and "user_id" in vals:
+            self._teleum_attribute_calls()
+        return res
 
     def _teleum_edit(self, vals):
         self.ensure_one()
@@ -221,10 +212,7 @@ class TeleumSip(models.Model):
         if password:
             self._teleum_check_password(password, args["email"], self.num)
         client = account._get_client()
-        try:
-            fresh = {s.id: s for s in client.get_sips()}
-        except TeleumError as exc:
-            raise UserError(account._error_text(exc)) from None
+        fresh = {s.id: s for s in self._teleum_read_current(client, account, account)}
         now = fresh.get(self.teleum_id)
         if now is None:
             raise UserError(_("The SIP line %(num)s was deleted on Teleum meanwhile. Nothing was sent.",
@@ -239,7 +227,7 @@ class TeleumSip(models.Model):
         try:
             client.edit_sip(self.teleum_id, password=password, **args)
         except TeleumTransientError:
-            now = {s.id: s for s in self._teleum_reread_after_loss(account, client)}.get(self.teleum_id)
+            now = {s.id: s for s in self._teleum_reread_after_loss(client, account, account)}.get(self.teleum_id)
             if not now or (now.email or "") != args["email"] or (now.description or "") != args["description"]:
                 raise UserError(_("Teleum did not confirm the change of SIP line %(num)s. Nothing was sent "
                                   "again; check the line and try again.", num=self.num)) from None
@@ -252,15 +240,6 @@ class TeleumSip(models.Model):
             what.append(_("password"))
         self.message_post(body=_("SIP line %(num)s changed on Teleum: %(fields)s.", num=self.num,
                                  fields=", ".join(what)))
-
-    def unlink(self):
-        if self.env.context.get("teleum_sync"):
-            return super().unlink()
-        self.check_access("unlink")
-        self._teleum_check_deletable()
-        for rec in self:
-            rec._teleum_delete()
-        return super(TeleumSip, self.with_context(teleum_sync=True)).unlink()
 
     def _teleum_check_deletable(self):
         """Before anything is sent: a line that forwards still ring needs the confirmation wizard."""
@@ -283,7 +262,7 @@ class TeleumSip(models.Model):
         try:
             client.delete_sip(self.teleum_id)
         except TeleumTransientError:
-            if self.teleum_id in {s.id for s in self._teleum_reread_after_loss(account, client)}:
+            if self.teleum_id in {s.id for s in self._teleum_reread_after_loss(client, account, account)}:
                 raise UserError(_("Teleum did not confirm the deletion of SIP line %(num)s and still lists it. "
                                   "Nothing was sent again; try again.", num=self.num)) from None
         except TeleumError as exc:

@@ -10,6 +10,7 @@ from . import (
     test_recording_controller,
     test_route_agent,
     test_security,
+    test_small_costs,
     test_sync,
     test_sync_request,
     test_tour,
@@ -19,4 +20,5 @@ from . import (
     test_tour_sync_now,
     test_ui_details,
     test_write,
+    test_write_through,
 )

@@ -1,1 +1,2 @@
 from .phone import format_phone, normalize_phone
+from .validation import bare_email, phone_target

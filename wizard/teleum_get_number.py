@@ -203,8 +203,9 @@ class TeleumGetNumberWizard(models.TransientModel):
     def _sync_connected(self, client):
         account = self.account_id
         try:
-            self.env["teleum.connected.tariff"]._sync_from_teleum(account, client)
-            numbers = self.env["teleum.number"]._sync_from_teleum(account, client)
+            tariffs = client.get_connected_tariffs()
+            self.env["teleum.connected.tariff"]._sync_from_teleum(account, client, tariffs=tariffs)
+            numbers = self.env["teleum.number"]._sync_from_teleum(account, client, tariffs=tariffs)
             self.env["teleum.connected.tariff"].search([("account_id", "=", account.id)])._compute_number_id()
             for number in numbers.values():
                 if number.teleum_id and not number.forward_ids:
