@@ -27,6 +27,8 @@ _logger = logging.getLogger('teleum_api')
 class TeleumClient(TeleumTransport):
     """Typed client of the Teleum API v3 (one account); constructor: see :class:`.transport.TeleumTransport`."""
 
+    # ----------------------------------------------------------------- account (login: transport)
+
     def balance(self) -> R.Balance:
         return self._parse('balance', P.parse_balance, self._request('balance'))
 
