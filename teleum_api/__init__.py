@@ -8,6 +8,7 @@ Importable as ``teleum_api`` (repository root on sys.path) and, inside Odoo, as
         ...
 """
 from .client import DEFAULT_URL, USER_AGENT, WRITE_METHODS, TeleumClient
+from .convert import disposition_status
 from .errors import (
     TeleumAuthError,
     TeleumError,
@@ -36,7 +37,6 @@ from .records import (
     SipLine,
     Tariff,
     TariffGroup,
-    disposition_status,
 )
 from .redact import redact, redact_params
 

@@ -16,8 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
-from typing import Any
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
+
+_logger = logging.getLogger('teleum_api')
+
+P = TypeVar('P')
 
 
 def listing_ends(rows_read: int, page_rows: int, count: int | None, count_reported: bool) -> bool:
@@ -59,3 +64,34 @@ def same_rows(first: Iterable[Any] | None, page: Iterable[Any]) -> bool:
         return False
     first = list(first)
     return len(first) == len(page) and page_key(first) == page_key(page)
+
+
+def walk_pages(fetch: Callable[[int], P], rows: Callable[[P], list], page_size: int,
+               start: int) -> Iterator[P]:
+    """Pages from ``start`` on, lazily, until the listing certainly ends (the rules above).
+
+    A short page is not the end (the server may cap the rows per answer): an empty page is,
+    or reaching a reported count larger than the page.  A page that repeats the first one row
+    for row means the server ignores ``start``: the first page was the whole listing, and
+    the repeat is dropped (identical rows inside a page -- real duplicates -- are kept), unless a
+    count larger than that page says the listing goes on (a run of identical rows).
+    """
+    if page_size < 1:
+        raise ValueError('page_size must be positive')
+    offset, first, previous = start, None, None
+    while True:
+        page = fetch(offset)
+        items = rows(page)
+        more = page.count_reported and page.count > offset  # the count says rows remain unread
+        if (same_rows(first, items) or same_rows(previous, items)) and not (
+                more and count_is_total(len(items), page.count, page.count_reported)):
+            _logger.info('teleum: start=%d answered a page again (the server ignores start); '
+                         'stopping', offset)
+            return
+        yield page
+        if first is None:
+            first = items
+        previous = items
+        offset += len(items)
+        if listing_ends(offset, len(items), page.count, page.count_reported):
+            return

@@ -6,7 +6,7 @@ from odoo.tests import tagged
 
 from ..models import teleum_account
 from ..teleum_api import TeleumClient
-from ..teleum_api.records import parse_call
+from ..teleum_api.parsers import parse_call
 from .common import SECOND_LOGIN, SECOND_PASSWORD, TeleumCase
 
 

@@ -9,9 +9,9 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from teleum_api import Call, Recording, TeleumValidationError
-from teleum_api import records as R
-from teleum_api.client import _api_error, _decode_json
+from teleum_api import Call, Recording, TeleumValidationError, records
+from teleum_api import parsers as R
+from teleum_api.transport import _api_error, _decode_json
 
 KEYS = ['id', 'src', 'dst', 'billsec', 'billsecu', 'disposition', 'calldate', 'calldatef', 'rdr',
         'account', 'contract', 'token', 'vivaid', 'balance', 'counts', 'calls', 'records', 'link',
@@ -73,7 +73,7 @@ def test_parsers_return_or_raise_validation_only(data):
 @given(row=anything)
 def test_a_call_row_always_yields_a_call(row):
     call = R.parse_call(row)
-    assert isinstance(call, Call) and call.status in R.STATUSES
+    assert isinstance(call, Call) and call.status in records.STATUSES
     assert isinstance(call.duration, int) and call.duration >= 0
     assert call.call_date is None or call.call_date.tzinfo is not None
     assert isinstance(call.raw, dict)

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from teleum_api import TeleumValidationError
-from teleum_api import records as R
+from teleum_api import TeleumValidationError, convert, records
+from teleum_api import parsers as R
 
 PAGE_CALL = {"src": "78123232323", "dst": "78123343232", "billsec": "01:45",
              "disposition": "ANSWERED", "calldate": "2015-07-17 12:12:35",
@@ -34,7 +34,7 @@ def test_call_from_the_page():
     ('FAILED\n', 'failed'), ('CONGESTION', 'other'), ('', 'other'), (None, 'other'), (3, 'other'),
 ])
 def test_disposition_status(value, status):
-    assert R.disposition_status(value) == status
+    assert convert.disposition_status(value) == status
     assert R.parse_call({**PAGE_CALL, 'disposition': value}).status == status
 
 
@@ -58,7 +58,7 @@ def test_timezone_is_configurable_and_pytz_works():
     call = R.parse_call(PAGE_CALL, pytz.timezone('Europe/Berlin'))  # CEST in July
     assert call.call_date.astimezone(timezone.utc).hour == 10
     with pytest.raises(ValueError):
-        R.resolve_tz('Mars/Olympus')
+        convert.resolve_tz('Mars/Olympus')
 
 
 @pytest.mark.parametrize('row, fragment', [
@@ -70,7 +70,7 @@ def test_timezone_is_configurable_and_pytz_works():
 ])
 def test_unparseable_call_rows_keep_raw_and_set_error(row, fragment):
     call = R.parse_call(row)
-    assert isinstance(call, R.Call) and call.error and fragment in call.error
+    assert isinstance(call, records.Call) and call.error and fragment in call.error
     assert call.raw == row
 
 
@@ -129,16 +129,16 @@ def test_numbers_with_spaced_keys_list_or_flat():
     for number in (flat, listed):
         assert (number.number, number.number_formatted) == ('78123232323', '+7 (812) 323-2323')
     assert R.parse_number({'numberform': '+7 (812) 323-2323', 'id': 17}) == \
-        R.Number('78123232323', '+7 (812) 323-2323', id='17')
+        records.Number('78123232323', '+7 (812) 323-2323', id='17')
     assert R.parse_connected_numbers({'numbers': []}) == []
 
 
 def test_id_name_lists():
     assert R.parse_rcids({'rcids': [{'id': 5, 'numberform': '+7 (812) 323-2323'}]})[0].id == '5'
     types = R.parse_forward_types({'forwardTypes': [{'id': '1', 'name': 'SIP'}]})
-    assert types == [R.ForwardType('1', 'SIP')]
+    assert types == [records.ForwardType('1', 'SIP')]
     rcids = R.parse_forward_rcids({'number': '1', 'forwardRCIDs': [{'id': 3, 'name': 'свой'}]})
-    assert rcids == [R.CallerIdType('3', 'свой')]
+    assert rcids == [records.CallerIdType('3', 'свой')]
     assert R.parse_tariff_groups({'tariffGroups': [{'id': 1, 'name': 'A'}]})[0].name == 'A'
     assert R.parse_number_types({'numberTypes': [{'id': 0, 'name': 'простой'}]})[0].id == '0'
     with pytest.raises(TeleumValidationError):
@@ -162,7 +162,7 @@ def test_forward_from_the_page():
     assert (fwd.target, fwd.timeout, fwd.sequence) == ('101', 20, 2)
     assert (fwd.record, fwd.deleted, fwd.vpbx, fwd.moh) == (True, False, False, True)
     assert fwd.callerid_type_id == '3' and fwd.callerid_number_id == '17'
-    assert fwd.schedule == [R.ScheduleWindow(1, 7, time(0, 0), time(23, 59))]
+    assert fwd.schedule == [records.ScheduleWindow(1, 7, time(0, 0), time(23, 59))]
     assert fwd.schedule_text.startswith('Понедельник') and fwd.raw['extra_key'] == [1]
 
 
@@ -174,7 +174,7 @@ def test_forward_from_the_page():
     {"ttsh": "0", "ttsm": "0", "ttfh": "23", "ttfm": "59", "dts": "1", "dtf": "7"},
 ])
 def test_schedule_shapes(dowjs2):
-    assert R.parse_schedule(dowjs2) == [R.ScheduleWindow(1, 7, time(0, 0), time(23, 59))]
+    assert R.parse_schedule(dowjs2) == [records.ScheduleWindow(1, 7, time(0, 0), time(23, 59))]
 
 
 def test_schedule_edge_cases():
@@ -251,7 +251,7 @@ def test_free_numbers_page_with_spaced_key():
                            "ntype": "0", "nregion": "2", "cost": "0"}]}, start=50)
     assert (page.count, page.start) == (120, 50)
     assert page.series == [('7812323', '+7 (812) 323-хххх')]
-    assert page.numbers == [R.FreeNumber('501', '78123230001', '+7 (812) 323-0001', '0', '2',
+    assert page.numbers == [records.FreeNumber('501', '78123230001', '+7 (812) 323-0001', '0', '2',
                                          Decimal(0))]
 
 
