@@ -7,7 +7,7 @@ from odoo.tests import tagged
 from odoo.tools import SQL
 
 from ..sandbox.data import external_numbers
-from ..teleum_api.records import parse_call
+from ..teleum_api.parsers import parse_call
 from .common import DEMO_LOGIN, TeleumCase
 
 MSK = pytz.timezone("Europe/Moscow")
