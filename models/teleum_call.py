@@ -293,20 +293,19 @@ class TeleumCall(models.Model):
         if not callback:
             return
         recent_missed = self._teleum_recent().filtered("missed")
-        answered = self.filtered(lambda c: c.status == "answered" and (c.partner_id or c.lead_id))
+        answered = self.filtered(lambda c: c.status == "answered" and c.remote_number)
         # Only numbers that may open or close a call-back are worth a look at their history: a
         # recent missed call, or an answered call of a contact/lead with an open call-back. On a
         # first import of old history that is usually none, and nothing is queried.
         keys = set(recent_missed.mapped("remote_number"))
-        if answered:
+        records = (recent_missed | answered)._teleum_callback_targets()  # key -> (model, res_id)
+        held = {records[c.remote_number] for c in answered if c.remote_number in records}
+        if held:
             open_acts = self.env["mail.activity"].sudo().search_read(
-                [("activity_type_id", "=", callback.id), "|",
-                 "&", ("res_model", "=", "res.partner"), ("res_id", "in", answered.partner_id.ids),
-                 "&", ("res_model", "=", "crm.lead"), ("res_id", "in", answered.lead_id.ids)],
-                ["res_model", "res_id"])
+                [("activity_type_id", "=", callback.id), ("res_model", "in", list({m for m, _i in held})),
+                 ("res_id", "in", list({i for _m, i in held}))], ["res_model", "res_id"])
             targets = {(a["res_model"], a["res_id"]) for a in open_acts}
-            keys |= {c.remote_number for c in answered
-                     if ("res.partner", c.partner_id.id) in targets or ("crm.lead", c.lead_id.id) in targets}
+            keys |= {c.remote_number for c in answered if records.get(c.remote_number) in targets}
         keys = list(keys)
         if not keys:
             return
@@ -331,14 +330,6 @@ class TeleumCall(models.Model):
             if call.remote_number not in to_close and call.call_date == missed:
                 to_open[call.remote_number] = call  # the latest missed call of that caller
         Activity = self.env["mail.activity"].sudo()
-        records = {}  # key -> (model, res_id)
-        for call in self:
-            if call.remote_number in records:
-                continue
-            if call.partner_id:
-                records[call.remote_number] = ("res.partner", call.partner_id.id)
-            elif call.lead_id:
-                records[call.remote_number] = ("crm.lead", call.lead_id.id)
         wanted = {records[k] for k in set(to_open) | to_close if k in records}
         existing = {}
         if wanted:
@@ -362,10 +353,7 @@ class TeleumCall(models.Model):
             target = records.get(key)
             if not target or existing.get(target):
                 continue
-            record = self.env[target[0]].sudo().browse(target[1])
-            user = (call.user_id or record.user_id or
-                    (target[0] == "res.partner" and record.commercial_partner_id.user_id) or
-                    call.number_id.lead_user_id)
+            user = call._teleum_callback_user(self.env[target[0]].sudo().browse(target[1]))
             if not user:
                 _logger.debug("Missed call from %s: nobody to call back", key)
                 continue
@@ -382,6 +370,26 @@ class TeleumCall(models.Model):
             existing[target] = True
         if vals_list:
             Activity.create(vals_list)
+
+    def _teleum_callback_targets(self):
+        """{caller's number key: (model, res_id)}: the record that holds each caller's call-back
+        activity (the contact, else the lead). Hook: the helpdesk bridge points a caller with an
+        open ticket to the ticket."""
+        records = {}
+        for call in self:
+            if call.remote_number in records:
+                continue
+            if call.partner_id:
+                records[call.remote_number] = ("res.partner", call.partner_id.id)
+            elif call.lead_id:
+                records[call.remote_number] = ("crm.lead", call.lead_id.id)
+        return records
+
+    def _teleum_callback_user(self, record):
+        """Who calls back the caller of this missed call, the activity being held by ``record``."""
+        return (self.user_id or record.user_id or
+                (record._name == "res.partner" and record.commercial_partner_id.user_id) or
+                self.number_id.lead_user_id)
 
     # ------------------------------------------------------------------ actions
     def action_open_partner(self):
