@@ -38,6 +38,7 @@ class HelpdeskTicket(models.Model):
             parts.append([("remote_number", "=", self.teleum_phone_key)])
         return expression.OR(parts)
 
+    @api.depends_context("uid", "allowed_company_ids")  # what the user may see, not a shared cache
     def _compute_teleum_calls(self):
         Call = self.env["teleum.call"]
         allowed = Call.has_access("read")

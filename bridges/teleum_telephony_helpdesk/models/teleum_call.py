@@ -109,8 +109,9 @@ class TeleumCall(models.Model):
         found = {key: tickets._teleum_of_caller(call)[:1] for key, call in first.items()}
         new = [key for key, ticket in found.items() if not ticket]
         if new:
+            # unassigned (helpdesk_mgmt's auto-assignment would give them to the cron's user)
             created = Ticket.with_context(mail_create_nolog=True).create(
-                [first[key]._teleum_ticket_values() for key in new])
+                [dict(first[key]._teleum_ticket_values(), user_id=False) for key in new])
             found.update(zip(new, created))
         for key, ticket in found.items():
             candidates.filtered(lambda c, key=key: c.remote_number == key).sudo().helpdesk_ticket_id = ticket

@@ -1,0 +1,1 @@
+from . import test_helpdesk, test_tour_helpdesk
