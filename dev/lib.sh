@@ -187,7 +187,7 @@ ensure_template_db() {
 }
 
 # ---------------------------------------------------------------- the helpdesk bridge
-# OCA's helpdesk_mgmt (pinned in requirements/oca.txt) goes to .dev/oca with pip --no-deps: its
+# OCA's helpdesk_mgmt (pinned in bridges/requirements.txt) goes to .dev/oca with pip --no-deps: its
 # only requirement is the `odoo` package, which is ODOO_SRC. Not into the virtualenv: the wheel's
 # odoo/addons/ folder in site-packages would join odoo.addons.__path__ (pkgutil.extend_path in
 # odoo/addons/__init__.py) of every Odoo started from the venv, so helpdesk_mgmt would be listed on
@@ -198,12 +198,12 @@ BRIDGE=teleum_telephony_helpdesk
 HELPDESK_ADDONS="$OCA_DIR/odoo/addons,$DEV/bridges"
 ensure_oca() {
   local stamp="$OCA_DIR/.requirements.sha" want
-  want=$(sha1sum "$ROOT/requirements/oca.txt" | cut -d' ' -f1)
+  want=$(sha1sum "$ROOT/bridges/requirements.txt" | cut -d' ' -f1)
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-    log "Installing the OCA addons of requirements/oca.txt into .dev/oca (pip --no-deps)"
+    log "Installing the OCA addons of bridges/requirements.txt into .dev/oca (pip --no-deps)"
     rm -rf "$OCA_DIR.new"
     "$PY" -m pip install -q --disable-pip-version-check --no-deps --target "$OCA_DIR.new" \
-      -r "$ROOT/requirements/oca.txt" || die "pip could not install requirements/oca.txt"
+      -r "$ROOT/bridges/requirements.txt" || die "pip could not install bridges/requirements.txt"
     rm -rf "$OCA_DIR" && mv "$OCA_DIR.new" "$OCA_DIR"
     echo "$want" > "$stamp"
   fi
