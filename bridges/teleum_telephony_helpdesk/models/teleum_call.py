@@ -118,7 +118,8 @@ class TeleumCall(models.Model):
 
     def _teleum_callback_targets(self):
         """A caller with a ticket gets the call-back on the ticket: the ticket that already holds one,
-        else, unless the contact/lead already holds one, the caller's newest open ticket."""
+        else, unless the contact/lead already holds one, the caller's newest open ticket if the
+        user who would call back may read it."""
         records = super()._teleum_callback_targets()
         calls = self.filtered("remote_number")
         tickets = self.env["helpdesk.ticket"]._teleum_tickets_of_callers(calls)
@@ -136,7 +137,7 @@ class TeleumCall(models.Model):
                 ["res_model", "res_id"])
         }
         seen = set()
-        for call in calls:
+        for call in calls.sorted("call_date", reverse=True):
             if call.remote_number in seen:
                 continue
             seen.add(call.remote_number)
@@ -148,7 +149,9 @@ class TeleumCall(models.Model):
                 records[call.remote_number] = ("helpdesk.ticket", holding[0].id)
             elif records.get(call.remote_number) not in held:
                 open_ticket = mine.filtered(lambda t: not t.stage_id.closed)[:1]
-                if open_ticket:
+                # an activity shows its record's name: only for someone who may read the ticket
+                user = open_ticket and call._teleum_callback_user(open_ticket)
+                if user and open_ticket.with_user(user).has_access("read"):
                     records[call.remote_number] = ("helpdesk.ticket", open_ticket.id)
         return records
 

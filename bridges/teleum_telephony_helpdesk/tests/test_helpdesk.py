@@ -172,6 +172,15 @@ class TestHelpdesk(TeleumCase):
         self.assertFalse(contact_activity.exists(), "closed by the answered call")
         self.assertFalse(self.callbacks(ticket))
 
+    def test_unassigned_ticket_the_agent_may_not_read_keeps_the_call_back_on_the_contact(self):
+        partner = self.env["res.partner"].create({"name": "Unassigned", "phone": "+79161120008"})
+        ticket = self.ticket(partner_id=partner.id, user_id=False)
+        self.assertFalse(ticket.with_user(self.agent).has_access("read"))
+        self.add_call("79161120008", minutes_ago=30, rdr="Переадресация на: 101")
+        self.account.action_sync()
+        self.assertFalse(self.callbacks(ticket), "the agent's activity list would show the ticket's name")
+        self.assertEqual(self.callbacks(partner).user_id, self.agent)
+
     def test_contact_without_ticket_keeps_the_contact_call_back(self):
         partner = self.env["res.partner"].create({"name": "No ticket", "phone": "+79161120003",
                                                   "user_id": self.support.id})
@@ -182,7 +191,8 @@ class TestHelpdesk(TeleumCase):
 
     # ------------------------------------------------------------------ tickets for unknown callers
     def test_missed_call_from_unknown_number_opens_one_ticket(self):
-        team = self.env["helpdesk.ticket.team"].create({"name": "Phone support"})
+        # the agent is in the team: may read its unassigned tickets
+        team = self.env["helpdesk.ticket.team"].create({"name": "Phone support", "user_ids": [(4, self.agent.id)]})
         self.number.write({"auto_ticket": True, "ticket_team_id": team.id})
         self.assertEqual(self.number.ticket_channel_id, self.phone_channel, "Phone by default")
         self.add_call("79161120004", minutes_ago=40)
