@@ -281,6 +281,18 @@ class TestHelpdesk(TeleumCase):
             as_user.read(["teleum_recent_call_ids"])
         self.assertNotIn("teleum_recent_call_ids", as_user.fields_get())
 
+    def test_own_calls_user_sees_only_own_calls_on_a_ticket(self):
+        key, count = self.remote_counts().most_common(1)[0]
+        ticket = self.ticket(teleum_phone="+" + key, user_id=self.agent.id)
+        calls = self.Call.search([("remote_number", "=", key)])
+        self.assertGreater(count, 1)
+        calls[0].user_id = self.agent
+        (calls - calls[0]).user_id = self.support
+        self.assertEqual(ticket.with_user(self.support).teleum_call_count, count)
+        as_agent = ticket.with_user(self.agent)
+        self.assertEqual(as_agent.teleum_call_count, 1)
+        self.assertEqual(as_agent.teleum_recent_call_ids, calls[0])
+
     def test_other_company_calls_are_not_on_a_ticket(self):
         key = self.remote_counts().most_common(1)[0][0]
         other = self.env["res.company"].create({"name": "Other Co"})
