@@ -67,8 +67,8 @@ registry.category("web_tour.tours").add("teleum_helpdesk_tour", {
             run: "click",
         },
         {
-            content: "Open the newest call",
-            trigger: ".o_list_view .o_data_row:first .o_data_cell:first",
+            content: "Open the newest call (in the list of the Calls action, the ticket form gone)",
+            trigger: "body:not(:has(.o_form_view)) .o_list_view .o_data_row:first .o_data_cell:first",
             run: "click",
         },
         {
