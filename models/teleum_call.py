@@ -293,19 +293,20 @@ class TeleumCall(models.Model):
         if not callback:
             return
         recent_missed = self._teleum_recent().filtered("missed")
-        answered = self.filtered(lambda c: c.status == "answered" and c.remote_number)
+        answered = self.filtered(lambda c: c.status == "answered" and (c.partner_id or c.lead_id))
         # Only numbers that may open or close a call-back are worth a look at their history: a
         # recent missed call, or an answered call of a contact/lead with an open call-back. On a
         # first import of old history that is usually none, and nothing is queried.
         keys = set(recent_missed.mapped("remote_number"))
-        records = (recent_missed | answered)._teleum_callback_targets()  # key -> (model, res_id)
-        held = {records[c.remote_number] for c in answered if c.remote_number in records}
-        if held:
+        if answered:
             open_acts = self.env["mail.activity"].sudo().search_read(
-                [("activity_type_id", "=", callback.id), ("res_model", "in", list({m for m, _i in held})),
-                 ("res_id", "in", list({i for _m, i in held}))], ["res_model", "res_id"])
+                [("activity_type_id", "=", callback.id), "|",
+                 "&", ("res_model", "=", "res.partner"), ("res_id", "in", answered.partner_id.ids),
+                 "&", ("res_model", "=", "crm.lead"), ("res_id", "in", answered.lead_id.ids)],
+                ["res_model", "res_id"])
             targets = {(a["res_model"], a["res_id"]) for a in open_acts}
-            keys |= {c.remote_number for c in answered if records.get(c.remote_number) in targets}
+            keys |= {c.remote_number for c in answered
+                     if ("res.partner", c.partner_id.id) in targets or ("crm.lead", c.lead_id.id) in targets}
         keys = list(keys)
         if not keys:
             return
@@ -330,6 +331,7 @@ class TeleumCall(models.Model):
             if call.remote_number not in to_close and call.call_date == missed:
                 to_open[call.remote_number] = call  # the latest missed call of that caller
         Activity = self.env["mail.activity"].sudo()
+        records = self._teleum_callback_targets()  # key -> (model, res_id)
         wanted = {records[k] for k in set(to_open) | to_close if k in records}
         existing = {}
         if wanted:

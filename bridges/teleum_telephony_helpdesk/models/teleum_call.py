@@ -87,12 +87,51 @@ class TeleumCall(models.Model):
                 "view_mode": "form", "views": [(False, "form")], "target": "current"}
 
     # ------------------------------------------------------------------ import hooks
-    def _after_import(self):
+    def _after_import(self, *args, **kwargs):
         # tickets first: a missed call's call-back (in super) then goes to the ticket just opened
         calls = self.filtered(lambda c: c.remote_number and c.call_date)
         for company in calls.company_id:
             calls.filtered(lambda c, company=company: c.company_id == company)._teleum_auto_tickets()
-        return super()._after_import()
+        return super()._after_import(*args, **kwargs)
+
+    def _teleum_callbacks(self, company, *args, **kwargs):
+        res = super()._teleum_callbacks(company, *args, **kwargs)
+        self._teleum_close_ticket_callbacks(company)
+        return res
+
+    def _teleum_close_ticket_callbacks(self, company):
+        """An answered call with a caller whose ticket holds a call-back closes it when it is the
+        caller's last word (the contact's and the lead's are closed by the main addon)."""
+        answered = self.filtered(lambda c: c.status == "answered" and c.remote_number)
+        tickets = self.env["helpdesk.ticket"]._teleum_tickets_of_callers(answered)
+        if not tickets:
+            return
+        callback = self.env.ref("teleum_telephony.mail_activity_type_call_back")
+        acts = self.env["mail.activity"].sudo().search([
+            ("activity_type_id", "=", callback.id), ("res_model", "=", "helpdesk.ticket"),
+            ("res_id", "in", tickets.ids)])
+        if not acts:
+            return
+        held = {}  # key -> the call-backs on that caller's tickets
+        for call in answered:
+            if call.remote_number not in held:
+                ids = tickets._teleum_of_caller(call).ids
+                held[call.remote_number] = acts.filtered(lambda a, ids=ids: a.res_id in ids)
+        keys = [k for k, found in held.items() if found]
+        if not keys:
+            return
+        self.env["teleum.call"].flush_model(["remote_number", "call_date", "missed", "status", "company_id"])
+        self.env.cr.execute(
+            """SELECT remote_number, max(call_date) FILTER (WHERE missed),
+                      max(call_date) FILTER (WHERE status = 'answered')
+                 FROM teleum_call WHERE company_id = %s AND remote_number = ANY(%s)
+             GROUP BY remote_number""", (company.id, keys))
+        done = acts.browse()
+        for key, missed, answered_at in self.env.cr.fetchall():
+            if answered_at and (not missed or answered_at > missed):
+                done |= held[key]
+        if done:
+            done.action_feedback(feedback=_("Done by itself: a later call with this number was answered."))
 
     def _teleum_auto_tickets(self):
         """A missed call from a number that matches no contact, to a Teleum number that asks for it,
