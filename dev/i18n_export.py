@@ -1,6 +1,7 @@
 # Run by dev/i18n inside `odoo-bin shell`: export the addon's translation template.
 # - Odoo's exporter walks the addons path following symlinks; this checkout holds .venv and .dev
-#   (whose addons folder links back to the checkout), so hidden folders are skipped while walking.
+#   (whose addons folder links back to the checkout), so hidden folders are skipped while walking;
+#   so is bridges/ (the bridge modules there have translations of their own).
 # - Babel does not extract a _() nested in the arguments of another _() call; such strings are
 #   found with ast and added, so that they get a translation too.
 import ast
@@ -20,7 +21,7 @@ _walk = os.walk
 
 def walk_visible(top, *args, **kwargs):
     for root, dirs, files in _walk(top, *args, **kwargs):
-        dirs[:] = [d for d in dirs if not d.startswith(".") and d != "__pycache__"]
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d not in ("__pycache__", "bridges")]
         yield root, dirs, files
 
 

@@ -166,12 +166,12 @@ ensure_addons_path() {
   ln -sfn "$ROOT" "$DEV/addons/$MODULE"
 }
 
-# write_conf FILE DB [extra lines...]
+# write_conf FILE DB [extra lines...]   (EXTRA_ADDONS: more addons folders, comma-separated)
 write_conf() {
   local file=$1 db=$2; shift 2
   {
     echo "[options]"
-    echo "addons_path = $ODOO_SRC/odoo/addons,$DEV/addons"
+    echo "addons_path = $ODOO_SRC/odoo/addons,$DEV/addons${EXTRA_ADDONS:+,$EXTRA_ADDONS}"
     echo "data_dir = $DEV/filestore"
     echo "db_host = $PGHOST"
     echo "db_port = $PGPORT"
@@ -248,4 +248,56 @@ ensure_template_db() {
     --log-level=warn --logfile="$DEV/template.log" || { tail -30 "$DEV/template.log"; die "Template build failed"; }
   as_pg "$bin/psql" -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -qc \
     "COMMENT ON DATABASE $TEMPLATE_DB IS '$stamp'"
+}
+
+# ---------------------------------------------------------------- the helpdesk bridge
+# OCA's helpdesk_mgmt (pinned in bridges/requirements.txt) goes to .dev/oca with pip --no-deps: its
+# only requirement is the `odoo` package, which is ODOO_SRC. Not into the virtualenv: the wheel's
+# odoo/addons/ folder in site-packages would join odoo.addons.__path__ (pkgutil.extend_path in
+# odoo/addons/__init__.py) of every Odoo started from the venv, so helpdesk_mgmt would be listed on
+# every database, including the one that tests the main addon alone; and `import odoo` without
+# ODOO_SRC on the path would find an empty namespace package instead of failing.
+OCA_DIR="$DEV/oca"
+BRIDGE=teleum_telephony_helpdesk
+HELPDESK_ADDONS="$OCA_DIR/odoo/addons,$DEV/bridges"
+ensure_oca() {
+  local stamp="$OCA_DIR/.requirements.sha" want
+  want=$(sha1sum "$ROOT/bridges/requirements.txt" | cut -d' ' -f1)
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    log "Installing the OCA addons of bridges/requirements.txt into .dev/oca (pip --no-deps)"
+    rm -rf "$OCA_DIR.new"
+    "$PY" -m pip install -q --disable-pip-version-check --no-deps --target "$OCA_DIR.new" \
+      -r "$ROOT/bridges/requirements.txt" || die "pip could not install bridges/requirements.txt"
+    rm -rf "$OCA_DIR" && mv "$OCA_DIR.new" "$OCA_DIR"
+    echo "$want" > "$stamp"
+  fi
+  # the bridge folder on its own addons path (the main addon's path stays without it)
+  mkdir -p "$DEV/bridges"
+  ln -sfn "$ROOT/bridges/$BRIDGE" "$DEV/bridges/$BRIDGE"
+}
+
+# The test template plus helpdesk_mgmt: copied from TEMPLATE_DB (never changed here).
+HELPDESK_TEMPLATE_DB=teleum_template_helpdesk
+ensure_helpdesk_template_db() {
+  local bin stamp
+  bin=$(pg_bindir)
+  ensure_template_db
+  stamp="$(as_pg "$bin/psql" -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -tAc \
+    "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname='$TEMPLATE_DB'")|$(cat "$OCA_DIR/.requirements.sha")"
+  if as_pg "$bin/psql" -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -tAc \
+      "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname='$HELPDESK_TEMPLATE_DB'" \
+      | grep -qxF "$stamp"; then
+    return
+  fi
+  log "Building the helpdesk template database ($TEMPLATE_DB + helpdesk_mgmt)"
+  dropdb_if_exists "$HELPDESK_TEMPLATE_DB"
+  as_pg "$bin/createdb" -h "$PGHOST" -p "$PGPORT" -U postgres -O "$PGUSER_ODOO" -T "$TEMPLATE_DB" "$HELPDESK_TEMPLATE_DB"
+  [ -d "$DEV/filestore/filestore/$TEMPLATE_DB" ] \
+    && cp -a "$DEV/filestore/filestore/$TEMPLATE_DB" "$DEV/filestore/filestore/$HELPDESK_TEMPLATE_DB"
+  EXTRA_ADDONS=$HELPDESK_ADDONS write_conf "$DEV/template-helpdesk.conf" "$HELPDESK_TEMPLATE_DB"
+  odoo_bin -c "$DEV/template-helpdesk.conf" -d "$HELPDESK_TEMPLATE_DB" -i helpdesk_mgmt --stop-after-init \
+    --without-demo=all --log-level=warn --logfile="$DEV/template-helpdesk.log" \
+    || { tail -30 "$DEV/template-helpdesk.log"; die "Helpdesk template build failed"; }
+  as_pg "$bin/psql" -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -qc \
+    "COMMENT ON DATABASE $HELPDESK_TEMPLATE_DB IS '$stamp'"
 }

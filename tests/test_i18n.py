@@ -20,9 +20,10 @@ _walk = os.walk
 
 def _walk_visible(top, *args, **kwargs):
     """os.walk without hidden folders: the checkout holds .venv and .dev (whose addons folder links
-    back to the checkout), which Odoo's exporter would otherwise walk, following the links."""
+    back to the checkout), which Odoo's exporter would otherwise walk, following the links. Nor
+    bridges/: the bridge modules there have translations of their own."""
     for root, dirs, files in _walk(top, *args, **kwargs):
-        dirs[:] = [d for d in dirs if not d.startswith(".") and d != "__pycache__"]
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d not in ("__pycache__", "bridges")]
         yield root, dirs, files
 
 

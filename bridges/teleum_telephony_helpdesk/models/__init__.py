@@ -1,0 +1,1 @@
+from . import helpdesk_ticket, teleum_call, teleum_number
