@@ -1,19 +1,14 @@
 """What users see on the PBX screens: values, labels and choices, in English and in Russian."""
 
 import ast
-import os
 from datetime import datetime, timedelta
-from unittest.mock import patch
 
-import polib
 import pytz
 from lxml import etree
 
 from odoo.exceptions import UserError
-from odoo.modules import get_module_path
 from odoo.tests import new_test_user, tagged
 from odoo.tools.safe_eval import safe_eval
-from odoo.tools.translate import code_translations
 
 from .common import DEMO_LOGIN, TeleumCase
 
@@ -43,16 +38,9 @@ class TestUiDetails(TeleumCase):
         return ast.literal_eval(node.get("options") or "{}")
 
     def russian(self):
-        """Russian activated for this test, with the addon's translations: ru.po, plus the strings of this
-        branch waiting in i18n/pending/ until they are merged into ru.po."""
+        """Russian activated for this test, with the addon's translations (i18n/ru.po)."""
         self.env["res.lang"]._activate_lang("ru_RU")
         self.env["ir.module.module"]._load_module_terms([MODULE], ["ru_RU"], overwrite=True)
-        merged = {}
-        pending_dir = os.path.join(get_module_path(MODULE), "i18n", "pending")
-        for name in sorted(os.listdir(pending_dir)) if os.path.isdir(pending_dir) else ():
-            merged.update({e.msgid: e.msgstr for e in polib.pofile(os.path.join(pending_dir, name)) if e.msgstr})
-        merged.update(code_translations.get_python_translations(MODULE, "ru_RU"))
-        self.startPatcher(patch.dict(code_translations.python_translations, {(MODULE, "ru_RU"): merged}))
         return self.env(context=dict(self.env.context, lang="ru_RU"))
 
     def add_call(self, src, dst=OUR_NUMBER, minutes_ago=30, disposition="NO ANSWER", billsec=0):
