@@ -157,12 +157,22 @@ class TeleumCall(models.Model):
         One UPDATE for all the notes: a first import links tens of thousands of recordings at
         once, and an ORM write per message (access checks, bus updates) cost minutes there."""
         calls = self.sudo().filtered(lambda c: c.recording_id and c.teleum_note_ids)
+        records = {}  # (model, id): the noted record, read in one batch per model
+        ids_by_model = {}
+        for message in calls.teleum_note_ids:
+            ids_by_model.setdefault(message.model, set()).add(message.res_id)
+        for model, ids in ids_by_model.items():
+            records.update({(model, r.id): r for r in self.env[model].sudo().browse(list(ids)).exists()})
         bodies = {}  # message id: body
+        rendered = {}  # (call, lang): body
         for call in calls:
             for message in call.teleum_note_ids:
-                record = self.env[message.model].sudo().browse(message.res_id).exists()
+                record = records.get((message.model, message.res_id))
                 if record:
-                    bodies[message.id] = call.with_context(lang=self._teleum_note_lang(record))._teleum_note_body()
+                    lang = self._teleum_note_lang(record)
+                    if (call.id, lang) not in rendered:
+                        rendered[call.id, lang] = call.with_context(lang=lang)._teleum_note_body()
+                    bodies[message.id] = rendered[call.id, lang]
         if bodies:
             self.env["mail.message"].flush_model(["body"])
             self.env.cr.execute(
