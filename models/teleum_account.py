@@ -97,7 +97,8 @@ class TeleumAccount(models.Model):
     calls_cursor_carry = fields.Json(readonly=True, copy=False)
     config_synced = fields.Datetime("Configuration synced", readonly=True, copy=False)
     # A month whose reported count equals the calls stored from it is not read again page by page,
-    # unless the last pass that read every page is older than FULL_PASS_EVERY (the safety net).
+    # unless the last pass that read every page is older than FULL_PASS_EVERY (the safety net,
+    # teleum_call_import.py).
     calls_full_pass = fields.Datetime("Last full read of the calls", readonly=True, copy=False)
     calls_pass_skipped = fields.Boolean("Current pass skipped unchanged months", readonly=True, copy=False)
     # A sync a person asked for (Sync now): run by the "sync requested" scheduled action, which
