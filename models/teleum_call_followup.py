@@ -170,14 +170,7 @@ class TeleumCallFollowup(models.Model):
         # of a busy day would post hundreds at ~50 ms each), and any mail goes through the queue.
         Activity = self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True,
                                                                  mail_notify_force_send=False)
-        records = {}  # key -> (model, res_id)
-        for call in calls:
-            if call.remote_number in records:
-                continue
-            if call.partner_id:
-                records[call.remote_number] = ("res.partner", call.partner_id.id)
-            elif call.lead_id:
-                records[call.remote_number] = ("crm.lead", call.lead_id.id)
+        records = calls._teleum_callback_targets()  # key -> (model, res_id)
         wanted = {records[k] for k in set(to_open) | to_close if k in records}
         existing = {}
         if wanted:
@@ -201,10 +194,7 @@ class TeleumCallFollowup(models.Model):
             target = records.get(key)
             if not target or existing.get(target):
                 continue
-            record = self.env[target[0]].sudo().browse(target[1])
-            user = (call.user_id or record.user_id or
-                    (target[0] == "res.partner" and record.commercial_partner_id.user_id) or
-                    call.number_id.lead_user_id)
+            user = call._teleum_callback_user(self.env[target[0]].sudo().browse(target[1]))
             if not user:
                 _logger.debug("Missed call from %s: nobody to call back", key)
                 continue
@@ -225,6 +215,26 @@ class TeleumCallFollowup(models.Model):
             existing[target] = True
         if vals_list:
             Activity.create(vals_list)
+
+    def _teleum_callback_targets(self):
+        """{caller's number key: (model, res_id)}: the record that holds each caller's call-back
+        activity (the contact, else the lead). Hook: the helpdesk bridge points a caller with an
+        open ticket to the ticket."""
+        records = {}
+        for call in self:
+            if call.remote_number in records:
+                continue
+            if call.partner_id:
+                records[call.remote_number] = ("res.partner", call.partner_id.id)
+            elif call.lead_id:
+                records[call.remote_number] = ("crm.lead", call.lead_id.id)
+        return records
+
+    def _teleum_callback_user(self, record):
+        """Who calls back the caller of this missed call, the activity being held by ``record``."""
+        return (self.user_id or record.user_id or
+                (record._name == "res.partner" and record.commercial_partner_id.user_id) or
+                self.number_id.lead_user_id)
 
 
 class TeleumCallbackPending(models.Model):

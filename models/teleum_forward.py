@@ -1,8 +1,8 @@
 """Call forwards: the model and its mirror of Teleum (getForwards, getForwardTimes).
 
 Its other jobs live beside it: validation in teleum_forward_check.py, the write-through (create,
-edit, delete on Teleum first) in teleum_forward_write.py, the order in teleum_forward_order.py,
-a customer's routing (who answers) in teleum_forward_routing.py.
+edit, delete on Teleum first) in teleum_forward_write.py, the order in teleum_forward_order.py, a
+customer's routing (who answers) in teleum_forward_routing.py.
 """
 
 from odoo import _, api, fields, models
