@@ -227,7 +227,7 @@ class Bench:
     # ------------------------------------------------------------------ bare create
     def bare_create(self, env, account_id):
         """The import's own values for the same rows, stored by create() alone, page by page."""
-        from odoo.addons.teleum_telephony.models import teleum_account as ta
+        from odoo.addons.teleum_telephony.models import teleum_call_import as ta
         from odoo.addons.teleum_telephony.teleum_api import TeleumClient
 
         account = env["teleum.account"].browse(account_id)
@@ -650,7 +650,7 @@ def main():
     odoo.netsvc.init_logger()
     from odoo.modules.registry import Registry
     registry = Registry(a.db)
-    from odoo.addons.teleum_telephony.models import teleum_account as ta
+    from odoo.addons.teleum_telephony.models import teleum_call_import as ta
 
     bench = Bench(a)
     sampler = RssSampler()

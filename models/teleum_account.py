@@ -6,24 +6,22 @@ lock (`_sync_lock()`), `_sync_locked()` runs the configuration (`_sync_config()`
 (`_sync_calls()`, page by page) and the balance (`_sync_balance()`). Each page of calls commits
 when it is done (outside tests), so a crash loses at most the page being imported, and the next
 run resumes from the cursor stored here.
+
+Beside it: the call pager (months, pages, cursor, probe) in teleum_call_import.py; the lock,
+Sync now, its progress and notification in teleum_account_sync.py.
 """
 
 import logging
 import threading
-from contextlib import contextmanager
-from datetime import datetime, timedelta
 
 import pytz
-from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from ..teleum_api import DEFAULT_URL, TeleumClient, TeleumError
-from ..teleum_api.paging import count_is_total, listing_ends, same_rows
 from ..teleum_api.redact import redact
-from .teleum_call import TeleumCall
 
 _logger = logging.getLogger(__name__)
 
@@ -32,15 +30,6 @@ _logger = logging.getLogger(__name__)
 _CLIENTS = {}
 _CLIENTS_LOCK = threading.Lock()
 
-CALL_PAGE_SIZE = 1000
-FULL_PASS_EVERY = timedelta(hours=24)
-# Advisory-lock namespace: two workers never sync the same account at once (the lock is held
-# across the commits of one run, which a row lock would not survive).
-_LOCK_NAMESPACE = 0x7E1E
-LOCK_SQL = "SELECT pg_try_advisory_xact_lock(%s, %s)"
-# A sync a person asked for runs in the scheduled action "sync requested", this many call pages
-# per batch (the cron runs the next batch right away).
-REQUEST_BUDGET = 20
 # What a form asks Teleum while a person waits (the next SIP number) gives up after this many
 # seconds, with no retry: a form never hangs on Teleum.
 QUICK_TIMEOUT = 3
@@ -108,7 +97,8 @@ class TeleumAccount(models.Model):
     calls_cursor_carry = fields.Json(readonly=True, copy=False)
     config_synced = fields.Datetime("Configuration synced", readonly=True, copy=False)
     # A month whose reported count equals the calls stored from it is not read again page by page,
-    # unless the last pass that read every page is older than FULL_PASS_EVERY (the safety net).
+    # unless the last pass that read every page is older than FULL_PASS_EVERY (the safety net,
+    # teleum_call_import.py).
     calls_full_pass = fields.Datetime("Last full read of the calls", readonly=True, copy=False)
     calls_pass_skipped = fields.Boolean("Current pass skipped unchanged months", readonly=True, copy=False)
     # A sync a person asked for (Sync now): run by the "sync requested" scheduled action, which
@@ -145,42 +135,6 @@ class TeleumAccount(models.Model):
             counts = {account.id: count for account, count in groups}
             for account in self:
                 account[field] = counts.get(account.id, 0)
-
-    # Also read: the lock (pg_locks) and the calls stored, fresh in each request.
-    @api.depends("sync_requested_at", "sync_request_started", "sync_progress_month", "sync_progress_pages",
-                 "sync_progress_months_left", "sync_calls_before")
-    def _compute_sync_progress(self):
-        running = self._locked_ids()
-        for account in self:
-            account.sync_running = account.id in running or account.sync_request_started
-            if account.sync_running and account.sync_progress_month:
-                account.sync_progress = _(
-                    "Syncing: reading %(month)s, pages read: %(pages)s, new calls: %(calls)s, "
-                    "months left: %(left)s",
-                    month=account.sync_progress_month.strftime("%m/%Y"), pages=account.sync_progress_pages,
-                    calls=max(account._calls_stored() - account.sync_calls_before, 0),
-                    left=account.sync_progress_months_left)
-            elif account.sync_running:
-                account.sync_progress = _("Syncing: reading the configuration.")
-            elif account.sync_requested_at:
-                account.sync_progress = _("Sync requested: it starts in a moment.")
-            else:
-                account.sync_progress = False
-
-    def _locked_ids(self):
-        """Ids of these accounts whose sync lock is held right now (by any worker or server)."""
-        ids = [i for i in self.ids if isinstance(i, int)]
-        if not ids:
-            return set()
-        self.env.cr.execute("""
-            SELECT objid FROM pg_locks
-             WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND classid = %s AND objid = ANY(%s)
-               AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-        """, (_LOCK_NAMESPACE, ids))
-        return {row[0] for row in self.env.cr.fetchall()}
-
-    def _calls_stored(self):
-        return self.env["teleum.call"].sudo().search_count([("account_id", "=", self.id)])
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -316,25 +270,6 @@ class TeleumAccount(models.Model):
             account._sync_all(budget=None)
         return True
 
-    def action_sync_button(self):
-        """Sync now: hand the sync to the scheduled action and return at once.
-
-        Nothing is imported in the request (a first import can take longer than a request may
-        last); the person who asked is notified in the browser when it ends.
-        """
-        self.check_access("write")
-        if self._is_neutralized():
-            return self._notify(_("Sync not started"),
-                                _("This database is a neutralized copy: it does not talk to Teleum."), "danger")
-        missing = self.sudo().filtered(lambda a: not a.login or not a.password)
-        if missing:
-            return self._notify(_("Sync not started"), _("Enter the Teleum e-mail and password of %(account)s first.",
-                                                         account=missing[0].name), "danger")
-        self.sudo().write({"sync_requested_by": self.env.uid, "sync_requested_at": fields.Datetime.now()})
-        self.env.ref("teleum_telephony.ir_cron_teleum_sync_requested").sudo()._trigger()
-        return self._notify(_("Sync started"), _("Teleum data is being synchronised in the background. "
-                                                 "You will be notified when it is done."), "info")
-
     def action_open_calls(self):
         return self._open("teleum_telephony.teleum_call_action")
 
@@ -361,36 +296,6 @@ class TeleumAccount(models.Model):
         """Back to the last commit of the unit (the last page imported); a no-op in tests."""
         if self._auto_commit():
             self.env.cr.rollback()
-
-    @contextmanager
-    def _sync_lock(self):
-        """Try to take this account's sync lock; yields whether it was taken.
-
-        A transaction-level advisory lock on a cursor of its own, held open for the run and
-        rolled back at the end: nothing that happens to the run's transaction (a failed page
-        rolled back, an error that aborted it) can keep it, and a killed worker's connection
-        closing releases it too. Different accounts have different locks and run in parallel.
-        """
-        if self.env.registry.in_test_mode():
-            # HttpCase: every cursor is a savepoint on the test's one connection, and closing
-            # another would roll back the run itself: a session lock, released after the run.
-            self.env.cr.execute("SELECT pg_try_advisory_lock(%s, %s)", (_LOCK_NAMESPACE, self.id))
-            locked = self.env.cr.fetchone()[0]
-            try:
-                yield locked
-            finally:
-                if locked:
-                    self.env.cr.execute("SELECT pg_advisory_unlock(%s, %s)", (_LOCK_NAMESPACE, self.id))
-            return
-        cr = self.env.registry.cursor()
-        try:
-            cr.execute(LOCK_SQL, (_LOCK_NAMESPACE, self.id))
-            yield cr.fetchone()[0]
-        finally:
-            try:
-                cr.close()  # rolls back: the lock is released
-            except Exception:  # a broken connection: the server has ended its session and lock
-                _logger.warning("Closing the sync-lock cursor of Teleum account %s failed", self.id, exc_info=True)
 
     def _sync_all(self, budget=None, parts=("config", "calls", "balance")):
         """Sync one account. ``budget``: max call pages for this run (None: finish).
@@ -444,61 +349,6 @@ class TeleumAccount(models.Model):
             self._commit()
             return 0
 
-    # -- progress ------------------------------------------------------------
-    def _progress_start(self):
-        self.sudo().write({"sync_progress_month": False, "sync_progress_pages": 0,
-                           "sync_progress_months_left": 0, "sync_calls_before": self._calls_stored()})
-
-    def _progress_vals(self, month, months_left, pages):
-        """Written with the calls cursor after each page (``pages``: 1) or skipped month (0)."""
-        return {"sync_progress_month": month, "sync_progress_months_left": months_left,
-                "sync_progress_pages": self.sync_progress_pages + pages}
-
-    def _progress_end(self):
-        self.sudo().write({"sync_progress_month": False, "sync_progress_months_left": 0,
-                           "last_sync_new_calls": max(self._calls_stored() - self.sync_calls_before, 0)})
-
-    # -- a sync a person asked for -------------------------------------------
-    def _sync_requested(self):
-        """One batch of the sync requested with Sync now.
-
-        Returns 1 while more batches are needed, 0 when it ended (the person who asked is then
-        notified), None when another worker is syncing the account.
-        """
-        self.ensure_one()
-        with self._sync_lock() as locked:
-            if not locked:
-                return None
-            requested_at = self.sync_requested_at
-            # texts stored and sent in the language of the person who asked
-            account = self.with_context(lang=self.sync_requested_by.lang or self.env.lang)
-            first = not self.sync_request_started
-            if first:
-                account._progress_start()
-                account.sudo().sync_request_started = True
-            parts = ("config", "calls", "balance") if first else ("calls", "balance")
-            if account._sync_locked(REQUEST_BUDGET, parts):
-                return 1
-            account._finish_request(requested_at)
-            return 0
-
-    def _finish_request(self, requested_at):
-        self.invalidate_recordset(["sync_requested_at", "sync_requested_by"])
-        user = self.sync_requested_by
-        vals = {"sync_request_started": False}
-        if self.sync_requested_at == requested_at:  # not asked again meanwhile (else: it starts afresh)
-            vals.update(sync_requested_at=False, sync_requested_by=False)
-        self.sudo().write(vals)
-        if user:
-            if self.state == "error":
-                message = {"type": "danger", "sticky": True, "title": _("Teleum sync failed"),
-                           "message": self.last_error}
-            else:
-                message = {"type": "success", "title": _("Teleum sync finished"),
-                           "message": _("New calls: %(count)s.", count=self.last_sync_new_calls)}
-            user._bus_send("simple_notification", message)
-        self._commit()
-
     def _sync_config(self, client):
         info = client.login()
         self.sudo().write({"contract": info.account, "vivaid": info.vivaid})
@@ -537,157 +387,6 @@ class TeleumAccount(models.Model):
                        account=self.name, threshold=self.low_balance_threshold),
             )
 
-    # -- calls ---------------------------------------------------------------
-    def _local_today(self):
-        return datetime.now(pytz.timezone(self.timezone or "Europe/Moscow")).date()
-
-    def _calls_months(self):
-        """Months still to walk: from the cursor (or the history start) to the current month."""
-        today = self._local_today().replace(day=1)
-        start = today - relativedelta(months=max(self.history_months, 1) - 1)
-        if self.calls_done_until:
-            start = max(start, self.calls_done_until + relativedelta(months=1))
-        # The previous and the current month are always read again: late records appear there.
-        start = min(start, today - relativedelta(months=1))
-        months = []
-        month = start
-        while month <= today:
-            months.append(month)
-            month += relativedelta(months=1)
-        return months
-
-    def _sync_calls(self, client, budget=None):
-        """Walk the months page by page, committing after each page.
-
-        A pass walks from the oldest month still to read to the current month. A run with a
-        ``budget`` (cron) stops after that many pages, leaving the cursor on the account, and
-        the next run continues the same pass. Returns 1 while the pass is unfinished, else 0.
-        """
-        Call = self.env["teleum.call"]
-        today = self._local_today().replace(day=1)
-        ctx = Call._import_context(self)
-        months = self._calls_months()
-        if self.calls_cursor_month:  # continue the pass where the last run stopped
-            months = [m for m in months if m >= self.calls_cursor_month] or months
-        else:
-            self.sudo().calls_pass_skipped = False
-        may_skip = bool(self.calls_full_pass) and self.calls_full_pass > fields.Datetime.now() - FULL_PASS_EVERY
-        if not self.calls_cursor_month and not may_skip and self.calls_count_unreliable:
-            self.sudo().calls_count_unreliable = False  # a daily full read: probing may pay again after it
-        pages = 0
-        for index, month in enumerate(months):
-            following = months[index + 1] if index + 1 < len(months) else False
-            if self.calls_cursor_month == month:
-                offset, last, carry = (self.calls_cursor_offset, self.calls_cursor_last,
-                                       dict(self.calls_cursor_carry or {}))
-            else:
-                offset, last, carry = 0, False, {}
-            if not offset and may_skip and not self.calls_count_unreliable and \
-                    self._calls_month_unchanged(client, month):
-                self.env["teleum.recording"]._sync_month(self, client, month)
-                vals = {"calls_cursor_month": following, "calls_cursor_offset": 0, "calls_cursor_last": False,
-                        "calls_cursor_carry": False, "calls_pass_skipped": True}
-                if month < today - relativedelta(months=1):
-                    vals["calls_done_until"] = month
-                vals.update(self._progress_vals(month, len(months) - index - 1, pages=0))  # progress
-                self.sudo().write(vals)
-                self._commit()
-                continue
-            restarts = 0
-            first = None  # this run's answer at start=0: a later answer repeating it means start is ignored
-            while True:
-                if budget is not None and pages >= budget:
-                    return 1
-                # Read the rows we ended on again (``last``, see _overlap): if they are not the
-                # same, the listing shifted under us (a late record was inserted) and the month is
-                # read again.
-                overlap = last.split(",") if last else []
-                start = offset - len(overlap) if offset else offset
-                page = client.report_calls(month.year, month.month, start=start, limit=CALL_PAGE_SIZE)
-                rows = page.calls
-                if start < offset and [Call._fingerprint(r, month) for r in rows[:len(overlap)]] == overlap:
-                    rows = rows[len(overlap):]  # where we ended: the listing did not shift
-                elif start > 0 and same_rows(first, rows) and not self._beyond(first, page):
-                    # The server ignores start/limit: its answer at 0 was the whole month (imported).
-                    rows = []
-                elif start < offset:
-                    restarts += 1
-                    if restarts > 3:
-                        raise UserError(_("Teleum's call list for %(month)s keeps changing; "
-                                          "it will be read again at the next sync.",
-                                          month=month.strftime("%m/%Y")))
-                    offset, last, carry = 0, False, {}
-                    continue
-                if start == 0:
-                    first = page.calls
-                # A short page is not the end (the server may cap its answers): no new row is,
-                # or reaching a count larger than the answer (so not the answer's own size).
-                done = not rows or listing_ends(offset + len(rows), len(page.calls), page.count, page.count_reported)
-                Call._import_rows(self, rows, carry, ctx, month, last_page=done)
-                pages += 1
-                offset += len(rows)
-                if rows:
-                    last = self._overlap(page.calls, month)
-                if done:
-                    self.env["teleum.recording"]._sync_month(self, client, month)
-                    vals = {"calls_cursor_month": following, "calls_cursor_offset": 0,
-                            "calls_cursor_last": False, "calls_cursor_carry": False}
-                    if month < today - relativedelta(months=1):
-                        vals["calls_done_until"] = month
-                else:
-                    vals = {"calls_cursor_month": month, "calls_cursor_offset": offset,
-                            "calls_cursor_last": last,
-                            "calls_cursor_carry": Call._carry_to_store(carry, rows, month)}
-                vals.update(self._progress_vals(month, len(months) - index - 1, pages=1))  # progress
-                self.sudo().write(vals)
-                self._commit()
-                if budget is None and self._auto_commit():
-                    # Long direct runs: keep the ORM cache from growing with the month.
-                    self.env.invalidate_all()
-                if done:
-                    break
-        if not self.calls_pass_skipped:
-            self.sudo().calls_full_pass = fields.Datetime.now()
-        return 0
-
-    @staticmethod
-    def _overlap(rows, month):
-        """The fingerprints (comma-joined) of the rows the next request reads again: the last row;
-        when the page ends with identical rows, all of them and the row before -- a row inserted
-        before a pair would leave a one-row overlap looking unchanged."""
-        fingerprint = TeleumCall._fingerprint
-        tail = [fingerprint(rows[-1], month)]
-        for row in reversed(rows[:-1]):
-            tail.append(fingerprint(row, month))
-            if tail[-1] != tail[0]:
-                break
-        tail.reverse()
-        if len(tail) == 2 and tail[0] != tail[1]:
-            tail = tail[1:]  # no identical rows at the end
-        if len(rows) > 1:
-            tail = tail[-(len(rows) - 1):]  # the next page must still bring a new row
-        return ",".join(tail)
-
-    @staticmethod
-    def _beyond(first, page):
-        """Teleum's count says the month holds more calls than the answer at start=0."""
-        return count_is_total(len(page.calls), page.count, page.count_reported) and page.count > len(first)
-
-    def _calls_month_unchanged(self, client, month):
-        """Teleum's count for the month (one row read) equals the calls stored from its listing.
-
-        Call records are only ever added, and a new one changes the count; a pass that reads
-        every page still runs at least every FULL_PASS_EVERY in case that ever is not so.
-        """
-        probe = client.report_calls(month.year, month.month, start=0, limit=1)
-        if not count_is_total(len(probe.calls), probe.count, probe.count_reported):
-            # no count, or one that may be this answer's size: read the month (and stop probing)
-            self.sudo().calls_count_unreliable = True
-            return False
-        stored = self.env["teleum.call"].search_count(
-            [("account_id", "=", self.id), ("listing_month", "=", month.strftime("%Y-%m"))])
-        return probe.count == stored
-
     # ------------------------------------------------------------------ crons
     @api.model
     def _cron_sync(self, parts, budget):
@@ -707,33 +406,6 @@ class TeleumAccount(models.Model):
                 account._rollback()
             done += 1
             cron._notify_progress(done=done, remaining=len(accounts) - done + pending)
-        return True
-
-    @api.model
-    def _cron_sync_requested(self):
-        """The scheduled action Sync now triggers: each requested account, batch by batch."""
-        cron = self.env["ir.cron"]
-        accounts = self.search([("sync_requested_at", "!=", False)])
-        retry = done = pending = 0
-        for account in accounts:
-            try:
-                result = account._sync_requested()
-            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
-                _logger.info("Requested sync of Teleum account %s met a concurrent update, retried", account.id)
-                account._rollback()
-                result = None
-            except Exception:  # a bug for one account must not stop the others
-                _logger.exception("Requested sync of Teleum account %s crashed", account.id)
-                account._rollback()
-                result = 0
-            if result is None:  # busy with another worker (or retried): again in a minute
-                retry += 1
-            pending += result or 0
-            done += 1
-            cron._notify_progress(done=done, remaining=len(accounts) - done + pending)
-        if retry:
-            self.env.ref("teleum_telephony.ir_cron_teleum_sync_requested").sudo()._trigger(
-                fields.Datetime.now() + timedelta(minutes=1))
         return True
 
     @api.model

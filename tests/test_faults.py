@@ -15,7 +15,7 @@ from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import new_test_user, tagged
 
-from ..models.teleum_call import TeleumCall
+from ..models.teleum_call_store import TeleumCallStore
 from ..teleum_api import TeleumClient
 from .common import DEMO_LOGIN, DEMO_PASSWORD, FAST_CLIENT, SECOND_LOGIN, SECOND_PASSWORD, TeleumCase
 
@@ -213,7 +213,7 @@ class TestFaults(FaultCase):
     # -- crashes between committed pages ------------------------------------------
     def test_crash_between_pages_resumes(self):
         """The process dies after page k was committed: the next run resumes, no duplicate, no gap."""
-        original = TeleumCall._import_rows
+        original = TeleumCallStore._import_rows
         for k in (1, 3, 6):
             with self.subTest(k=k), self.small_pages(10), self.units() as crash:
                 self.env["teleum.call"].search([("account_id", "=", self.account.id)]).unlink()
@@ -228,7 +228,7 @@ class TestFaults(FaultCase):
                     return original(model, *args, **kwargs)
 
                 # (not self.assertRaises: its savepoint would be inside the emulated unit)
-                with patch.object(TeleumCall, "_import_rows", import_rows):
+                with patch.object(TeleumCallStore, "_import_rows", import_rows):
                     try:
                         self.account._sync_all(parts=("calls",))
                     except KeyboardInterrupt:
@@ -245,7 +245,7 @@ class TestFaults(FaultCase):
     def test_crash_after_saved_cursor(self):
         """A cron run leaves the cursor mid-month; the next one crashes after one more page; the
         one after that finishes: every call once."""
-        original = TeleumCall._import_rows
+        original = TeleumCallStore._import_rows
         with self.small_pages(7), self.units() as crash:
             self.assertEqual(self.account._sync_all(budget=3, parts=("calls",)), 1)
             cursor = (self.account.calls_cursor_month, self.account.calls_cursor_offset)
@@ -257,7 +257,7 @@ class TestFaults(FaultCase):
                     raise KeyboardInterrupt("process killed")
                 return original(model, *args, **kwargs)
 
-            with patch.object(TeleumCall, "_import_rows", import_rows):
+            with patch.object(TeleumCallStore, "_import_rows", import_rows):
                 try:
                     self.account._sync_all(budget=3, parts=("calls",))
                 except KeyboardInterrupt:
@@ -277,7 +277,7 @@ class TestFaults(FaultCase):
         other = self.env["teleum.account"].create({
             "name": "Other", "company_id": company2.id, "api_url": self.sandbox.url,
             "login": SECOND_LOGIN, "password": SECOND_PASSWORD, "history_months": 1})
-        original = TeleumCall._import_rows
+        original = TeleumCallStore._import_rows
         pages = itertools.count(1)
 
         def import_rows(model, account, *args, **kwargs):
@@ -286,7 +286,7 @@ class TestFaults(FaultCase):
             return original(model, account, *args, **kwargs)
 
         with self.small_pages(10), self.units() as _crash:
-            with patch.object(TeleumCall, "_import_rows", import_rows):
+            with patch.object(TeleumCallStore, "_import_rows", import_rows):
                 self.env["teleum.account"]._cron_sync_calls()
             self.assertEqual(self.account.state, "error")
             self.assertIn("simulated crash", self.account.last_error)

@@ -13,8 +13,8 @@ from unittest.mock import patch
 
 from odoo.tests import tagged
 
-from ..models import teleum_account
-from ..models.teleum_call import TeleumCall
+from ..models import teleum_call_import
+from ..models.teleum_call_store import TeleumCallStore
 from .common import DEMO_LOGIN
 from .test_faults import FaultCase
 
@@ -44,7 +44,7 @@ def month_pages(rows, mode):
     row of the one before (the check that the listing did not shift)."""
     if mode.get("ignore_start"):
         return 1
-    size = min(mode.get("cap") or teleum_account.CALL_PAGE_SIZE, teleum_account.CALL_PAGE_SIZE)
+    size = min(mode.get("cap") or teleum_call_import.CALL_PAGE_SIZE, teleum_call_import.CALL_PAGE_SIZE)
     return 1 + math.ceil(max(0, rows - size) / (size - 1))
 
 
@@ -76,13 +76,13 @@ class PagingCase(FaultCase):
 
     def sync(self):
         """Sync the calls; ``self.pages_read``: the answers that brought rows past the overlap."""
-        original, self.pages_read = TeleumCall._import_rows, 0
+        original, self.pages_read = TeleumCallStore._import_rows, 0
 
         def import_rows(model, account, rows, *args, **kwargs):
             self.pages_read += bool(rows)
             return original(model, account, rows, *args, **kwargs)
 
-        with patch.object(TeleumCall, "_import_rows", import_rows):
+        with patch.object(TeleumCallStore, "_import_rows", import_rows):
             self.account._sync_all(parts=("calls",))
         self.assertEqual(self.account.state, "ok", self.account.last_error)
 
@@ -187,7 +187,7 @@ class TestPagingModes(PagingCase):
 
     def test_resumed_after_crash_between_pages(self):
         """The process dies after two pages were committed; the next run completes: no gap, no duplicate."""
-        original = TeleumCall._import_rows
+        original = TeleumCallStore._import_rows
         for name, mode in MODES.items():
             with self.subTest(mode=name), self.units() as crash:
                 self.start_mode(mode)
@@ -198,7 +198,7 @@ class TestPagingModes(PagingCase):
                         raise KeyboardInterrupt("process killed")  # not an Exception: nothing catches it
                     return original(model, *args, **kwargs)
 
-                with patch.object(TeleumCall, "_import_rows", import_rows):
+                with patch.object(TeleumCallStore, "_import_rows", import_rows):
                     try:
                         self.account._sync_all(parts=("calls",))
                     except KeyboardInterrupt:
