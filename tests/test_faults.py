@@ -95,6 +95,26 @@ class FaultCase(TeleumCase):
             yield crash
         cr.execute("RELEASE SAVEPOINT teleum_unit")
 
+    def sync_killed_after_pages(self, k, crash, **sync_kwargs):
+        """Run the calls sync and kill the process when page ``k + 1`` starts being imported (the
+        first ``k`` pages are committed), then throw away what a killed process loses (``crash``
+        from :meth:`units`). Not ``assertRaises``: its savepoint would sit inside the emulated unit."""
+        original = TeleumCallStore._import_rows
+        pages = itertools.count(1)
+
+        def import_rows(model, *args, **kwargs):
+            if next(pages) == k + 1:
+                raise KeyboardInterrupt("process killed")  # not an Exception: nothing catches it
+            return original(model, *args, **kwargs)
+
+        with patch.object(TeleumCallStore, "_import_rows", import_rows):
+            try:
+                self.account._sync_all(parts=("calls",), **sync_kwargs)
+            except KeyboardInterrupt:
+                crash()
+            else:
+                self.fail("the import was not interrupted")
+
 
 @tagged("post_install", "-at_install")
 class TestFaults(FaultCase):
@@ -213,28 +233,13 @@ class TestFaults(FaultCase):
     # -- crashes between committed pages ------------------------------------------
     def test_crash_between_pages_resumes(self):
         """The process dies after page k was committed: the next run resumes, no duplicate, no gap."""
-        original = TeleumCallStore._import_rows
         for k in (1, 3, 6):
             with self.subTest(k=k), self.small_pages(10), self.units() as crash:
                 self.env["teleum.call"].search([("account_id", "=", self.account.id)]).unlink()
                 self.account.sudo().write({"calls_done_until": False, "calls_cursor_month": False,
                                            "calls_cursor_offset": 0, "calls_cursor_last": False,
                                            "calls_cursor_carry": False})
-                pages = itertools.count(1)
-
-                def import_rows(model, *args, _k=k, _pages=pages, **kwargs):
-                    if next(_pages) == _k + 1:
-                        raise KeyboardInterrupt("process killed")  # not an Exception: nothing catches it
-                    return original(model, *args, **kwargs)
-
-                # (not self.assertRaises: its savepoint would be inside the emulated unit)
-                with patch.object(TeleumCallStore, "_import_rows", import_rows):
-                    try:
-                        self.account._sync_all(parts=("calls",))
-                    except KeyboardInterrupt:
-                        crash()
-                    else:
-                        self.fail("the import was not interrupted")
+                self.sync_killed_after_pages(k, crash)
                 # k pages of 10 rows, each after the first with one row of overlap: all in month 1
                 self.assertEqual(self.account.calls_cursor_offset, 10 + 9 * (k - 1), "page k was committed")
                 self.assertEqual(len(self.calls()), self.account.calls_cursor_offset, "and nothing after it")
@@ -245,25 +250,11 @@ class TestFaults(FaultCase):
     def test_crash_after_saved_cursor(self):
         """A cron run leaves the cursor mid-month; the next one crashes after one more page; the
         one after that finishes: every call once."""
-        original = TeleumCallStore._import_rows
         with self.small_pages(7), self.units() as crash:
             self.assertEqual(self.account._sync_all(budget=3, parts=("calls",)), 1)
             cursor = (self.account.calls_cursor_month, self.account.calls_cursor_offset)
             self.assertEqual(cursor[1], 7 + 6 + 6)
-            pages = itertools.count(1)
-
-            def import_rows(model, *args, **kwargs):
-                if next(pages) == 2:
-                    raise KeyboardInterrupt("process killed")
-                return original(model, *args, **kwargs)
-
-            with patch.object(TeleumCallStore, "_import_rows", import_rows):
-                try:
-                    self.account._sync_all(budget=3, parts=("calls",))
-                except KeyboardInterrupt:
-                    crash()
-                else:
-                    self.fail("the import was not interrupted")
+            self.sync_killed_after_pages(1, crash, budget=3)
             self.assertEqual((self.account.calls_cursor_month, self.account.calls_cursor_offset),
                              (cursor[0], cursor[1] + 6), "resumes after the last committed page")
             self.assertEqual(len(self.calls()), cursor[1] + 6)

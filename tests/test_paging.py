@@ -4,7 +4,6 @@ Each test runs in every mode (a subTest per mode, newest-first as well as oldest
 order matters) and compares Odoo with the sandbox's own rows: every call exactly once.
 """
 
-import itertools
 import math
 import os
 import unittest
@@ -187,24 +186,10 @@ class TestPagingModes(PagingCase):
 
     def test_resumed_after_crash_between_pages(self):
         """The process dies after two pages were committed; the next run completes: no gap, no duplicate."""
-        original = TeleumCallStore._import_rows
         for name, mode in MODES.items():
             with self.subTest(mode=name), self.units() as crash:
                 self.start_mode(mode)
-                pages = itertools.count(1)
-
-                def import_rows(model, *args, _pages=pages, **kwargs):
-                    if next(_pages) == 3:  # after two committed pages
-                        raise KeyboardInterrupt("process killed")  # not an Exception: nothing catches it
-                    return original(model, *args, **kwargs)
-
-                with patch.object(TeleumCallStore, "_import_rows", import_rows):
-                    try:
-                        self.account._sync_all(parts=("calls",))
-                    except KeyboardInterrupt:
-                        crash()
-                    else:
-                        self.fail("the import was not interrupted")
+                self.sync_killed_after_pages(2, crash)  # after two committed pages
                 self.assertTrue(self.calls(), "the pages before the crash were kept")
                 self.sync()
                 self.assertEveryCallOnce()
