@@ -481,6 +481,12 @@ def install_timers(env):
     timers.wrap(reg["teleum.call"], "_after_import", "_after_import()")
     timers.wrap(reg["teleum.recording"], "_sync_month", "recordings _sync_month (all)")
     timers.wrap(reg["teleum.recording"], "_link_calls", "recordings _link_calls")
+    timers.wrap(reg["teleum.recording"], "_store", "recordings stored (one INSERT a month)")
+    timers.wrap(reg["teleum.call"], "_teleum_post_notes", "chatter notes (_teleum_post_notes)")
+    timers.wrap(reg["teleum.call"], "_teleum_insert_messages", "chatter notes: messages stored")
+    timers.wrap(reg["teleum.call"], "_teleum_link_leads", "leads linked (_teleum_link_leads)")
+    timers.wrap(reg["teleum.call"], "_teleum_auto_leads", "automatic leads")
+    timers.wrap(reg["teleum.call"], "_teleum_defer_callbacks", "call-backs deferred")
     timers.wrap(reg["teleum.account"], "_commit", "commits (flush + COMMIT)")
     return timers
 

@@ -2,16 +2,18 @@
 
 Called once per imported page from ``teleum.call._after_import`` (``_teleum_post_notes``). Only
 calls inside the call-back window are posted, so the first import of months of history posts
-nothing old; the notes of a page are created with one ``mail.message`` create per model and no
-notification (a note, not a message: no follower is told, no e-mail is sent). Each call keeps its
-notes, so that a call is never noted twice and the note gets its "Play the recording" link when
-Teleum's recording list, read after the calls, is linked to it.
+nothing old; the notes of a page are stored with one INSERT per model (tools/sql_create.py) and
+no notification (a note, not a message: no follower is told, no e-mail is sent). A call whose
+recording was listed before it is noted with its "Play the recording" link; each call keeps its
+notes, so that a call is never noted twice and a note gets the link when a recording arrives later.
 """
 
 from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.tools.mail import generate_tracking_message_id
+
+from ..tools.sql_create import insert_columns, sql_create
 
 
 class TeleumCall(models.Model):
@@ -119,12 +121,27 @@ class TeleumCall(models.Model):
             }))
         rows = []
         for model, items in by_model.items():
-            messages = self.env[model].sudo()._message_create([vals for _call, vals in items])
-            rows += [(call.id, message.id) for (call, _vals), message in zip(items, messages)]
+            messages = self._teleum_insert_messages(model, [vals for _call, vals in items])
+            rows += [(call.id, message.id) for (call, _vals), message in zip(items, messages, strict=True)]
         self.env.cr.execute(
             "INSERT INTO teleum_call_note_rel (call_id, message_id) SELECT * FROM unnest(%s::int[], %s::int[])",
             ([r[0] for r in rows], [r[1] for r in rows]))
         self.invalidate_model(["teleum_note_ids"])
+
+    @api.model
+    def _teleum_insert_messages(self, model, vals_list):
+        """The notes' messages: one INSERT leaving the rows _message_create() leaves (a first
+        import of a busy day posts thousands of notes; create() sanitizes each body twice and
+        writes field by field), or _message_create() itself when the INSERT cannot be the same."""
+        Message = self.env["mail.message"].sudo()
+        columns = insert_columns(Message, vals_list)
+        if columns is None:
+            return self.env[model].sudo()._message_create(vals_list)
+        messages = sql_create(Message, vals_list, columns)
+        # as mail.message's create() does for the records now holding a new message
+        if issubclass(self.pool[model], self.pool["mail.thread"]):
+            self.env[model].invalidate_model(["message_ids", "message_needaction", "message_needaction_counter"])
+        return messages
 
     def _teleum_note_body(self):
         """The note of one call, in the language of the context."""
@@ -156,7 +173,10 @@ class TeleumCall(models.Model):
 
         One UPDATE for all the notes: a first import links tens of thousands of recordings at
         once, and an ORM write per message (access checks, bus updates) cost minutes there."""
-        calls = self.sudo().filtered(lambda c: c.recording_id and c.teleum_note_ids)
+        if not self:
+            return
+        self.env.cr.execute("SELECT DISTINCT call_id FROM teleum_call_note_rel WHERE call_id = ANY(%s)", (self.ids,))
+        calls = self.sudo().browse([r[0] for r in self.env.cr.fetchall()]).filtered("recording_id")
         records = {}  # (model, id): the noted record, read in one batch per model
         ids_by_model = {}
         for message in calls.teleum_note_ids:
