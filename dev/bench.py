@@ -301,6 +301,7 @@ class Bench:
         for vals in vals_list:
             row = dict(vals, create_uid=uid, create_date=now, write_uid=uid, write_date=now,
                        has_recording=False)
+            row.setdefault("lead_id", False)  # only the rows of callers known as leads have it
             row["missed"], row["missed_rate"] = Call._missed_values(vals["direction"], vals["status"])
             out.append({k: None if v is False and k not in ("missed", "has_recording") else v
                         for k, v in row.items()})
