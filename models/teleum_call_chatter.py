@@ -97,6 +97,7 @@ class TeleumCall(models.Model):
         subtype = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note")
         bot = self.env.ref("base.partner_root")
         reply_to = {}  # per author: computed once, as _message_log_batch does (else a few queries per note)
+        labels = {}  # per language
         by_model = {}
         for record, call in notes:
             author = call.user_id.partner_id or bot
@@ -104,10 +105,12 @@ class TeleumCall(models.Model):
             if author not in reply_to:
                 reply_to[author] = self.env["mail.thread"]._notify_get_reply_to(default=email_from)[False]
             lang = self._teleum_note_lang(record)
+            if lang not in labels:
+                labels[lang] = self.with_context(lang=lang)._teleum_note_labels()
             by_model.setdefault(record._name, []).append((call, {
                 "model": record._name,
                 "res_id": record.id,
-                "body": call.with_context(lang=lang)._teleum_note_body(),
+                "body": call._teleum_note_body(labels[lang]),
                 "author_id": author.id,
                 "email_from": email_from,
                 "reply_to": reply_to[author],
@@ -143,28 +146,40 @@ class TeleumCall(models.Model):
             self.env[model].invalidate_model(["message_ids", "message_needaction", "message_needaction_counter"])
         return messages
 
-    def _teleum_note_body(self):
-        """The note of one call, in the language of the context."""
-        self.ensure_one()
+    @api.model
+    def _teleum_note_labels(self):
+        """The words of the notes in the language of the context (read once per language and batch)."""
         env = self.env
-        titles = {"inbound": env._("Inbound call"), "outbound": env._("Outbound call"),
-                  "internal": env._("Internal call")}
-        title = env._("Missed call") if self.missed else titles.get(self.direction, env._("Call"))
-        statuses = dict(self._fields["status"]._description_selection(env))
+        return {
+            "titles": {"inbound": env._("Inbound call"), "outbound": env._("Outbound call"),
+                       "internal": env._("Internal call")},
+            "call": env._("Call"),
+            "missed": env._("Missed call"),
+            "statuses": dict(self._fields["status"]._description_selection(env)),
+            "agent": env._("agent: %(agent)s"),
+            "line": env._("SIP line %(line)s"),
+            "play": env._("Play the recording"),
+            "open": env._("Open the call"),
+        }
+
+    def _teleum_note_body(self, labels=None):
+        """The note of one call, in the language of the context (or of ``labels``)."""
+        self.ensure_one()
+        labels = labels or self._teleum_note_labels()
+        title = labels["missed"] if self.missed else labels["titles"].get(self.direction, labels["call"])
         hours, rest = divmod(self.duration or 0, 3600)
         duration = "%d:%02d:%02d" % (hours, *divmod(rest, 60)) if hours else "%d:%02d" % divmod(rest, 60)
-        details = [duration, statuses.get(self.status, "")]
+        details = [duration, labels["statuses"].get(self.status, "")]
         if self.remote_number:
             details.insert(0, "+" + self.remote_number if len(self.remote_number) > 6 else self.remote_number)
         if self.user_id:
-            details.append(env._("agent: %(agent)s", agent=self.user_id.name))
+            details.append(labels["agent"] % {"agent": self.user_id.name})
         elif self.sip_id:
-            details.append(env._("SIP line %(line)s", line=self.sip_id.num))
+            details.append(labels["line"] % {"line": self.sip_id.num})
         links = []
         if self.recording_id:
-            links.append(Markup('<a href="/teleum/recording/%s" target="_blank">%s</a>')
-                         % (self.id, env._("Play the recording")))
-        links.append(self._get_html_link(title=env._("Open the call")))
+            links.append(Markup('<a href="/teleum/recording/%s" target="_blank">%s</a>') % (self.id, labels["play"]))
+        links.append(self._get_html_link(title=labels["open"]))
         return Markup("<p><b>%s</b> · %s<br/>%s</p>") % (
             title, Markup(" · ").join(d for d in details if d), Markup(" · ").join(links))
 
