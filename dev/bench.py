@@ -333,24 +333,29 @@ class Bench:
                         JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
                        WHERE t.relname = 'teleum_call' ORDER BY i.relname""")
         indexes = cr.fetchall()
-        costs = {}
-        runs = [("(no index)", None)] + indexes
-        for name, definition in runs:
-            cr.execute("TRUNCATE bench_call_bare")
+        costs, bases = {}, []
+
+        def timed_insert(definition):
             cr.execute("DROP INDEX IF EXISTS bench_one_idx")
+            cr.execute("TRUNCATE bench_call_bare")
             if definition:
                 cr.execute(re.sub(r"^CREATE (UNIQUE )?INDEX \S+ ON public\.teleum_call",
                                   r"CREATE \1INDEX bench_one_idx ON bench_call_bare", definition))
             cr.commit()
-            times = []
-            for _run in range(2):  # the best of two: other work on the machine only adds time
-                cr.execute("TRUNCATE bench_call_bare")
-                cr.commit()
-                times.append(self.sql_insert(env, "bench_call_bare", sample_pages))
-            costs[name] = min(times)
+            return self.sql_insert(env, "bench_call_bare", sample_pages)
+
+        for name, definition in indexes:
+            # alternated with the copy without it, the best of two each: the machine's other work
+            # only adds time, and a base measured next to each index keeps the drift out
+            base, alone = [], []
+            for _run in range(2):
+                base.append(timed_insert(None))
+                alone.append(timed_insert(definition))
+            costs[name] = min(alone) - min(base)
+            bases.append(min(base))
         cr.execute("DROP INDEX IF EXISTS bench_one_idx")
         cr.commit()
-        base = costs.pop("(no index)")
+        base = min(bases)
         progress(f"per-index insert cost measured on {n} rows")
         return {"rows": n, "base": base, "costs": costs}
 
@@ -563,9 +568,9 @@ def print_table(a, r):
                  f"{100 * (bare['sql'] - bare['sql_bare']) / bare['sql']:.0f}% of the plain INSERT"))
     per = bare["per_index"]
     w(fmt.format(f"  each index alone ({per['rows']:,} rows; bare copy {per['base']:.2f} s)", "", ""))
-    for name, cost in sorted(per["costs"].items(), key=lambda kv: -kv[1]):
-        extra = cost - per["base"]
-        w(fmt.format(f"    {name}", f"+{extra:.2f} s", f"{100 * extra / per['base']:+.0f}%"))
+    for name, extra in sorted(per["costs"].items(), key=lambda kv: -kv[1]):
+        w(fmt.format(f"    {name}", f"{extra:+.2f} s", f"{100 * extra / per['base']:+.0f}%"
+                     + ("  (within the noise)" if abs(extra) < 0.02 * per["base"] else "")))
     c = r["conditions"]
     w(fmt.format("conditions: calls within the call-back window (3 days)", f"{c['recent']:,}",
                  f"{100 * c['recent'] / max(c['calls'], 1):.0f}% of the calls"))

@@ -1,19 +1,21 @@
-"""One multi-row INSERT for many new records of a model, leaving them exactly as ``create()`` would.
+"""Many new records of a model stored in one go, exactly as ``create()`` would leave them.
 
 The import makes tens of thousands of records at a time (calls, recordings, chatter notes).
 ``create()`` spends most of that in Python, per record and per field; ``sql_create()`` sends the
-rows with one COPY, then does what ``create()`` does after its own INSERT: recompute what depends on the new rows elsewhere, invalidate the one2many caches of the
-records they point to, check constraints and companies. It refuses (returns ``None``, and the
-caller uses ``create()``) whatever it cannot do the same way: a stored computed field it is not
-told how to fill, translated or company-dependent columns, ``_inherits``, ``_parent_store``, or a
-value for a field without a column. Tests store the same records both ways and compare the rows.
+rows with one COPY, then does what ``create()`` does after its own INSERT: recompute what
+depends on the new rows elsewhere, invalidate the one2many caches of the records they point to,
+check constraints and companies. ``insert_columns()`` refuses (returns ``None``: the caller uses
+``create()``) what cannot be done the same way: a stored computed field it is not told how to
+fill, translated or company-dependent columns, ``_inherits``, ``_parent_store``, a value for a
+field without a column. Tests store the same records both ways and compare the rows.
 """
 
 import io
+from datetime import datetime
 
 from odoo import models
 
-# Column types whose value goes to PostgreSQL as it is given (False is NULL, as create() writes it).
+# Column types copy_converter() renders (with the numbers and booleans, and html).
 _PLAIN = ("char", "text", "selection", "many2one", "many2one_reference", "date", "datetime", "reference")
 
 
@@ -41,35 +43,45 @@ def insert_columns(model, vals_list, computes=None):
     return {"fields": stored, "defaults": model.default_get(missing) if missing else {}, "computes": computes}
 
 
-def column_value(field, value, record):
-    """A value as create() writes it to its column."""
-    if field.type == "boolean":
-        return bool(value)
-    if field.type == "integer":
-        return int(value or 0)
-    if field.type in ("float", "monetary"):
-        return float(value or 0.0)
-    if value is False or value is None:
-        return None
-    if field.type in ("text", "selection", "many2one", "many2one_reference", "reference") or (
-            field.type == "char" and not field.size and isinstance(value, str)):
-        return value
-    # dates (checked naive), html (sanitized as create() does), a char's size
-    return field.convert_to_column_insert(value, record)
-
-
-def copy_text(value):
-    """A column value in PostgreSQL's COPY text format."""
-    if value is None:
-        return "\\N"
-    if value is True or value is False:
-        return "t" if value else "f"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    return str(value).translate(_COPY_ESCAPES)
-
-
+_NULL = "\\N"
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_converter(field, record):
+    """A function rendering a value of ``field`` as create() writes it to the column, in the text
+    format of COPY (False is NULL, except for numbers and booleans)."""
+    def general(value):  # dates (checked naive), html (sanitized as create() does), a char's size
+        value = field.convert_to_column_insert(value, record) if value is not False and value is not None else None
+        return _NULL if value is None else str(value).translate(_COPY_ESCAPES)
+
+    def text(value):
+        if value is False or value is None:
+            return _NULL
+        return value.translate(_COPY_ESCAPES) if isinstance(value, str) else general(value)
+
+    def ident(value):
+        if value is False or value is None:
+            return _NULL
+        return str(value) if type(value) is int else general(value)
+
+    def moment(value):
+        if value is False or value is None:
+            return _NULL
+        return str(value) if isinstance(value, datetime) and value.tzinfo is None else general(value)
+
+    if field.type == "boolean":
+        return lambda value: "t" if value else "f"
+    if field.type == "integer":
+        return lambda value: str(int(value or 0))
+    if field.type in ("float", "monetary"):
+        return lambda value: repr(float(value or 0.0))
+    if field.type in ("text", "selection") or (field.type == "char" and not field.size):
+        return text
+    if field.type in ("many2one", "many2one_reference"):
+        return ident
+    if field.type == "datetime":
+        return moment
+    return general
 
 
 def sql_create(model, vals_list, columns):
@@ -86,7 +98,8 @@ def sql_create(model, vals_list, columns):
     computed = [fn for fn, field in stored.items() if field.compute]
     methods = list(dict.fromkeys(stored[fn].compute for fn in computed))
     fields_ = list(stored.items())
-    log = [copy_text(v) for v in (model.env.uid, now, model.env.uid, now)] if model._log_access else []
+    converters = [(fname, copy_converter(field, model)) for fname, field in fields_]
+    log = [str(v) for v in (model.env.uid, now, model.env.uid, now)] if model._log_access else []
     cr.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
                (model._table, len(vals_list)))
     ids = [r[0] for r in cr.fetchall()]
@@ -96,8 +109,8 @@ def sql_create(model, vals_list, columns):
         for method in methods:
             row.update(computes[method](row))
         # a field neither given nor defaulted is left NULL, as create() leaves it
-        lines.append("\t".join([str(id_), *(copy_text(column_value(field, row[fname], model)) if fname in row
-                                             else "\\N" for fname, field in fields_), *log]))
+        lines.append("\t".join([str(id_), *(convert(row[fname]) if fname in row else _NULL
+                                             for fname, convert in converters), *log]))
     names = ["id", *(fname for fname, _field in fields_)]
     if model._log_access:
         names += ["create_uid", "create_date", "write_uid", "write_date"]
