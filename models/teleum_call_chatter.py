@@ -13,6 +13,7 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.tools.mail import generate_tracking_message_id
 
+from ..tools.columns import select
 from ..tools.sql_create import insert_columns, sql_create
 
 
@@ -27,15 +28,21 @@ class TeleumCall(models.Model):
     # ------------------------------------------------------------------ posting
     def _teleum_post_notes(self):
         """Post one note per call on its lead (and contact), as the company's setting says."""
-        calls = self.sudo().filtered(lambda c: c.call_date and (c.partner_id or c.lead_id))
-        calls = calls._teleum_recent().filtered(lambda c: not c.teleum_note_ids)
+        calls = select(self.sudo(), ("partner_id", "lead_id"), lambda partner, lead: partner or lead)
+        calls = calls._teleum_recent()
+        if calls:  # a call is noted once (the page's calls are new: usually none is noted yet)
+            self.env.cr.execute("SELECT DISTINCT call_id FROM teleum_call_note_rel WHERE call_id = ANY(%s)",
+                                (list(calls.ids),))
+            noted = {call_id for (call_id,) in self.env.cr.fetchall()}
+            if noted:
+                calls = select(calls, ("id",), lambda id_: id_ not in noted)
         notes = []  # (record, call)
         for company in calls.company_id:
             mode = company.teleum_chatter_calls
             if not mode or mode == "off":
                 continue
-            mine = calls.filtered(lambda c, company=company, mode=mode: c.company_id == company
-                                  and (mode != "missed" or c.missed))
+            mine = select(calls, ("company_id", "missed"), lambda company_id, missed, company=company, mode=mode:
+                          company_id == company.id and (mode != "missed" or missed))
             leads = mine._teleum_note_leads(company)
             for call in mine.sorted("call_date"):
                 if call.id in leads:
@@ -49,8 +56,9 @@ class TeleumCall(models.Model):
     def _teleum_note_leads(self, company):
         """{call id: crm.lead}: the call's own lead (unknown caller), else the newest open lead or
         opportunity of its contact (or the contact's company), else one with the caller's number."""
-        result = {call.id: call.lead_id for call in self if call.lead_id}
-        others = self.filtered(lambda c: not c.lead_id and c.partner_id)
+        with_lead = select(self, ("lead_id",), bool)
+        result = {call.id: call.lead_id for call in with_lead}
+        others = select(self, ("lead_id", "partner_id"), lambda lead, partner: not lead and partner)
         if not others:
             return result
         ancestors = {}  # partner id: itself and the companies above it

@@ -18,6 +18,7 @@ import pytz
 from odoo import api, models
 
 from ..tools import normalize_phone
+from ..tools.columns import select
 from ..tools.sql_create import insert_columns, sql_create
 from .teleum_call import TeleumCall
 
@@ -100,7 +101,7 @@ class TeleumCallStore(models.Model):
         Recording._pair_new_calls(vals_list, ctx.get("recordings"))
         calls = self._store_calls(vals_list)
         Recording._set_paired_calls(vals_list, calls)
-        errors = calls.filtered("parse_error")
+        errors = select(calls, ("parse_error",), bool)
         if errors:
             _logger.warning("Teleum account %s: %d call rows could not be read and were kept as-is",
                             account.id, len(errors))
