@@ -7,7 +7,7 @@ values for the whole recordset from the cache at once (fetching what is missing,
 ``mapped()`` does) and tests plain values.
 """
 
-from odoo.tools import first
+from odoo.fields import first
 
 
 def column(records, fname):
