@@ -90,6 +90,7 @@ class ResPartner(models.Model):
             ["|", ("teleum_phone_key", "in", list(keys)), ("teleum_mobile_key", "in", list(keys)),
              ("active", "=", True), ("company_id", "in", [False, company.id])],
             ["teleum_phone_key", "teleum_mobile_key", "commercial_partner_id"], order="id",
+            load=None,  # the company's id, not its display name (a name per contact at every page)
         )
         matches = {}
         for p in partners:
@@ -97,7 +98,7 @@ class ResPartner(models.Model):
                 matches.setdefault(key, []).append(p)
         result = {}
         for key, found in matches.items():
-            commercial = {p["commercial_partner_id"][0] for p in found if p["commercial_partner_id"]}
+            commercial = {p["commercial_partner_id"] for p in found if p["commercial_partner_id"]}
             if len(found) == 1:
                 result[key] = found[0]["id"]
             elif len(commercial) == 1:

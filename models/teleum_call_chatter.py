@@ -2,16 +2,19 @@
 
 Called once per imported page from ``teleum.call._after_import`` (``_teleum_post_notes``). Only
 calls inside the call-back window are posted, so the first import of months of history posts
-nothing old; the notes of a page are created with one ``mail.message`` create per model and no
-notification (a note, not a message: no follower is told, no e-mail is sent). Each call keeps its
-notes, so that a call is never noted twice and the note gets its "Play the recording" link when
-Teleum's recording list, read after the calls, is linked to it.
+nothing old; the notes of a page are stored with one INSERT per model (tools/sql_create.py) and
+no notification (a note, not a message: no follower is told, no e-mail is sent). A call whose
+recording was listed before it is noted with its "Play the recording" link; each call keeps its
+notes, so that a call is never noted twice and a note gets the link when a recording arrives later.
 """
 
 from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.tools.mail import generate_tracking_message_id
+
+from ..tools.columns import select
+from ..tools.sql_create import insert_columns, sql_create
 
 
 class TeleumCall(models.Model):
@@ -25,15 +28,21 @@ class TeleumCall(models.Model):
     # ------------------------------------------------------------------ posting
     def _teleum_post_notes(self):
         """Post one note per call on its lead (and contact), as the company's setting says."""
-        calls = self.sudo().filtered(lambda c: c.call_date and (c.partner_id or c.lead_id))
-        calls = calls._teleum_recent().filtered(lambda c: not c.teleum_note_ids)
+        calls = select(self.sudo(), ("partner_id", "lead_id"), lambda partner, lead: partner or lead)
+        calls = calls._teleum_recent()
+        if calls:  # a call is noted once (the page's calls are new: usually none is noted yet)
+            self.env.cr.execute("SELECT DISTINCT call_id FROM teleum_call_note_rel WHERE call_id = ANY(%s)",
+                                (list(calls.ids),))
+            noted = {call_id for (call_id,) in self.env.cr.fetchall()}
+            if noted:
+                calls = select(calls, ("id",), lambda id_: id_ not in noted)
         notes = []  # (record, call)
         for company in calls.company_id:
             mode = company.teleum_chatter_calls
             if not mode or mode == "off":
                 continue
-            mine = calls.filtered(lambda c, company=company, mode=mode: c.company_id == company
-                                  and (mode != "missed" or c.missed))
+            mine = select(calls, ("company_id", "missed"), lambda company_id, missed, company=company, mode=mode:
+                          company_id == company.id and (mode != "missed" or missed))
             leads = mine._teleum_note_leads(company)
             for call in mine.sorted("call_date"):
                 if call.id in leads:
@@ -47,8 +56,9 @@ class TeleumCall(models.Model):
     def _teleum_note_leads(self, company):
         """{call id: crm.lead}: the call's own lead (unknown caller), else the newest open lead or
         opportunity of its contact (or the contact's company), else one with the caller's number."""
-        result = {call.id: call.lead_id for call in self if call.lead_id}
-        others = self.filtered(lambda c: not c.lead_id and c.partner_id)
+        with_lead = select(self, ("lead_id",), bool)
+        result = {call.id: call.lead_id for call in with_lead}
+        others = select(self, ("lead_id", "partner_id"), lambda lead, partner: not lead and partner)
         if not others:
             return result
         ancestors = {}  # partner id: itself and the companies above it
@@ -95,6 +105,7 @@ class TeleumCall(models.Model):
         subtype = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note")
         bot = self.env.ref("base.partner_root")
         reply_to = {}  # per author: computed once, as _message_log_batch does (else a few queries per note)
+        labels = {}  # per language
         by_model = {}
         for record, call in notes:
             author = call.user_id.partner_id or bot
@@ -102,10 +113,12 @@ class TeleumCall(models.Model):
             if author not in reply_to:
                 reply_to[author] = self.env["mail.thread"]._notify_get_reply_to(default=email_from)[False]
             lang = self._teleum_note_lang(record)
+            if lang not in labels:
+                labels[lang] = self.with_context(lang=lang)._teleum_note_labels()
             by_model.setdefault(record._name, []).append((call, {
                 "model": record._name,
                 "res_id": record.id,
-                "body": call.with_context(lang=lang)._teleum_note_body(),
+                "body": call._teleum_note_body(labels[lang]),
                 "author_id": author.id,
                 "email_from": email_from,
                 "reply_to": reply_to[author],
@@ -119,35 +132,62 @@ class TeleumCall(models.Model):
             }))
         rows = []
         for model, items in by_model.items():
-            messages = self.env[model].sudo()._message_create([vals for _call, vals in items])
-            rows += [(call.id, message.id) for (call, _vals), message in zip(items, messages)]
+            messages = self._teleum_insert_messages(model, [vals for _call, vals in items])
+            rows += [(call.id, message.id) for (call, _vals), message in zip(items, messages, strict=True)]
         self.env.cr.execute(
             "INSERT INTO teleum_call_note_rel (call_id, message_id) SELECT * FROM unnest(%s::int[], %s::int[])",
             ([r[0] for r in rows], [r[1] for r in rows]))
         self.invalidate_model(["teleum_note_ids"])
 
-    def _teleum_note_body(self):
-        """The note of one call, in the language of the context."""
-        self.ensure_one()
+    @api.model
+    def _teleum_insert_messages(self, model, vals_list):
+        """The notes' messages: one INSERT leaving the rows _message_create() leaves (a first
+        import of a busy day posts thousands of notes; create() sanitizes each body twice and
+        writes field by field), or _message_create() itself when the INSERT cannot be the same."""
+        Message = self.env["mail.message"].sudo()
+        columns = insert_columns(Message, vals_list)
+        if columns is None:
+            return self.env[model].sudo()._message_create(vals_list)
+        messages = sql_create(Message, vals_list, columns)
+        # as mail.message's create() does for the records now holding a new message
+        if issubclass(self.pool[model], self.pool["mail.thread"]):
+            self.env[model].invalidate_model(["message_ids", "message_needaction", "message_needaction_counter"])
+        return messages
+
+    @api.model
+    def _teleum_note_labels(self):
+        """The words of the notes in the language of the context (read once per language and batch)."""
         env = self.env
-        titles = {"inbound": env._("Inbound call"), "outbound": env._("Outbound call"),
-                  "internal": env._("Internal call")}
-        title = env._("Missed call") if self.missed else titles.get(self.direction, env._("Call"))
-        statuses = dict(self._fields["status"]._description_selection(env))
+        return {
+            "titles": {"inbound": env._("Inbound call"), "outbound": env._("Outbound call"),
+                       "internal": env._("Internal call")},
+            "call": env._("Call"),
+            "missed": env._("Missed call"),
+            "statuses": dict(self._fields["status"]._description_selection(env)),
+            "agent": env._("agent: %(agent)s"),
+            "line": env._("SIP line %(line)s"),
+            "play": env._("Play the recording"),
+            "open": env._("Open the call"),
+        }
+
+    def _teleum_note_body(self, labels=None):
+        """The note of one call, in the language of the context (or of ``labels``)."""
+        self.ensure_one()
+        labels = labels or self._teleum_note_labels()
+        title = labels["missed"] if self.missed else labels["titles"].get(self.direction, labels["call"])
         hours, rest = divmod(self.duration or 0, 3600)
         duration = "%d:%02d:%02d" % (hours, *divmod(rest, 60)) if hours else "%d:%02d" % divmod(rest, 60)
-        details = [duration, statuses.get(self.status, "")]
+        details = [duration, labels["statuses"].get(self.status, "")]
         if self.remote_number:
             details.insert(0, "+" + self.remote_number if len(self.remote_number) > 6 else self.remote_number)
         if self.user_id:
-            details.append(env._("agent: %(agent)s", agent=self.user_id.name))
+            details.append(labels["agent"] % {"agent": self.user_id.name})
         elif self.sip_id:
-            details.append(env._("SIP line %(line)s", line=self.sip_id.num))
+            details.append(labels["line"] % {"line": self.sip_id.num})
         links = []
         if self.recording_id:
-            links.append(Markup('<a href="/teleum/recording/%s" target="_blank">%s</a>')
-                         % (self.id, env._("Play the recording")))
-        links.append(self._get_html_link(title=env._("Open the call")))
+            links.append(Markup('<a href="/teleum/recording/%s" target="_blank">%s</a>') % (self.id, labels["play"]))
+        links.append(self._get_html_link(title=labels["open"]))
         return Markup("<p><b>%s</b> · %s<br/>%s</p>") % (
             title, Markup(" · ").join(d for d in details if d), Markup(" · ").join(links))
 
@@ -156,7 +196,10 @@ class TeleumCall(models.Model):
 
         One UPDATE for all the notes: a first import links tens of thousands of recordings at
         once, and an ORM write per message (access checks, bus updates) cost minutes there."""
-        calls = self.sudo().filtered(lambda c: c.recording_id and c.teleum_note_ids)
+        if not self:
+            return
+        self.env.cr.execute("SELECT DISTINCT call_id FROM teleum_call_note_rel WHERE call_id = ANY(%s)", (self.ids,))
+        calls = self.sudo().browse([r[0] for r in self.env.cr.fetchall()]).filtered("recording_id")
         records = {}  # (model, id): the noted record, read in one batch per model
         ids_by_model = {}
         for message in calls.teleum_note_ids:

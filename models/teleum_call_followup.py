@@ -15,6 +15,7 @@ from odoo.osv import expression
 from odoo.tools import format_datetime
 
 from ..tools import format_phone
+from ..tools.columns import select
 from .teleum_call import CALLBACK_WINDOW
 
 _logger = logging.getLogger(__name__)
@@ -34,9 +35,11 @@ class TeleumCallFollowup(models.Model):
         a caller who is missed, reached and missed again over the pages of one import gets one
         call-back, not one opened and closed per page.
         """
-        calls = self.filtered(lambda c: c.remote_number and c.call_date)
-        for company in self.company_id:
-            company_calls = calls.filtered(lambda c, company=company: c.company_id == company)
+        calls = select(self, ("remote_number", "call_date"), lambda number, date: number and date)
+        companies = self.company_id
+        for company in companies:
+            company_calls = calls if len(companies) == 1 else select(
+                calls, ("company_id",), lambda company_id, company=company: company_id == company.id)
             company_calls._teleum_link_leads(company)
             company_calls._teleum_auto_leads(company)
             if settle:
@@ -47,8 +50,8 @@ class TeleumCallFollowup(models.Model):
         return True
 
     def _teleum_defer_callbacks(self, company):
-        recent = self._teleum_recent().filtered(lambda c: c.missed or (
-            c.status == "answered" and (c.partner_id or c.lead_id)))
+        recent = select(self._teleum_recent(), ("missed", "status", "partner_id", "lead_id"),
+                        lambda missed, status, partner, lead: missed or (status == "answered" and (partner or lead)))
         keys = list(set(recent.mapped("remote_number")))
         if keys:
             self.env.cr.execute(
@@ -67,11 +70,11 @@ class TeleumCallFollowup(models.Model):
 
     def _teleum_recent(self):
         limit = fields.Datetime.now() - CALLBACK_WINDOW
-        return self.filtered(lambda c: c.call_date >= limit)
+        return select(self, ("call_date",), lambda date: date and date >= limit)
 
     def _teleum_link_leads(self, company):
         """Calls from a number that matched no contact are linked to the lead with that number."""
-        unmatched = self.filtered(lambda c: not c.partner_id and not c.lead_id)
+        unmatched = select(self, ("partner_id", "lead_id"), lambda partner, lead: not partner and not lead)
         if not unmatched:
             return
         leads = self.env["crm.lead"]._teleum_leads_by_number(set(unmatched.mapped("remote_number")), company)
@@ -80,10 +83,11 @@ class TeleumCallFollowup(models.Model):
 
     def _teleum_auto_leads(self, company):
         """One lead per unknown caller of a number that asks for it (team and salesperson of the number)."""
-        candidates = self._teleum_recent().filtered(
-            lambda c: c.direction == "inbound" and not c.partner_id and not c.lead_id
-            and c.number_id.auto_lead and len(c.remote_number) >= 7
-        )
+        candidates = select(
+            self._teleum_recent(), ("direction", "partner_id", "lead_id", "remote_number"),
+            lambda direction, partner, lead, number: direction == "inbound" and not partner and not lead
+            and number and len(number) >= 7,
+        ).filtered(lambda c: c.number_id.auto_lead)
         if not candidates:
             return
         first = {}
@@ -115,8 +119,9 @@ class TeleumCallFollowup(models.Model):
         callback = self.env.ref("teleum_telephony.mail_activity_type_call_back", raise_if_not_found=False)
         if not callback:
             return
-        recent_missed = self._teleum_recent().filtered("missed")
-        answered = self.filtered(lambda c: c.status == "answered" and (c.partner_id or c.lead_id))
+        recent_missed = select(self._teleum_recent(), ("missed",), bool)
+        answered = select(self, ("status", "partner_id", "lead_id"),
+                          lambda status, partner, lead: status == "answered" and (partner or lead))
         # Only numbers that may open or close a call-back are worth a look at their history: a
         # recent missed call, or an answered call of a contact/lead with an open call-back. On a
         # first import of old history that is usually none, and nothing is queried.

@@ -83,9 +83,18 @@ class TeleumAccountCallImport(models.Model):
                 continue
             restarts = 0
             first = None  # this run's answer at start=0: a later answer repeating it means start is ignored
+            recordings_read = False
             while True:
                 if budget is not None and pages >= budget:
                     return 1
+                if not recordings_read:
+                    # The month's recordings first (a resumed month read them when it started):
+                    # the new calls get theirs as they are stored, instead of every call with a
+                    # recording being written a second time after.
+                    if not offset:
+                        self.env["teleum.recording"]._sync_month(self, client, month)
+                    ctx["recordings"] = self.env["teleum.recording"]._unpaired(self)
+                    recordings_read = True
                 # Read the rows we ended on again (``last``, see _overlap): if they are not the
                 # same, the listing shifted under us (a late record was inserted) and the month is
                 # read again.
@@ -117,7 +126,6 @@ class TeleumAccountCallImport(models.Model):
                 if rows:
                     last = self._overlap(page.calls, month)
                 if done:
-                    self.env["teleum.recording"]._sync_month(self, client, month)
                     vals = {"calls_cursor_month": following, "calls_cursor_offset": 0,
                             "calls_cursor_last": False, "calls_cursor_carry": False}
                     if month < today - relativedelta(months=1):

@@ -18,6 +18,8 @@ import pytz
 from odoo import api, models
 
 from ..tools import normalize_phone
+from ..tools.columns import select
+from ..tools.sql_create import insert_columns, sql_create
 from .teleum_call import TeleumCall
 
 _logger = logging.getLogger(__name__)
@@ -58,6 +60,8 @@ class TeleumCallStore(models.Model):
             "sips": {s.num: (s.id, s.user_id.id) for s in sips},
             "country": (country.code or "RU", country.phone_code or 7) if country else ("RU", 7),
             "tz": pytz.timezone(account.timezone or "Europe/Moscow"),
+            # recordings waiting for their call (teleum.recording._unpaired), set per month by the pager
+            "recordings": {},
         }
 
     def _key(self, number, ctx):
@@ -93,8 +97,11 @@ class TeleumCallStore(models.Model):
         vals_list = [dict(self._values_from_row(account, fp, occ, row, ctx), listing_month=listing)
                      for fp, occ, row in new]
         self._match_partners(vals_list, account)
+        Recording = self.env["teleum.recording"]
+        Recording._pair_new_calls(vals_list, ctx.get("recordings"))
         calls = self._store_calls(vals_list)
-        errors = calls.filtered("parse_error")
+        Recording._set_paired_calls(vals_list, calls)
+        errors = select(calls, ("parse_error",), bool)
         if errors:
             _logger.warning("Teleum account %s: %d call rows could not be read and were kept as-is",
                             account.id, len(errors))
@@ -115,74 +122,20 @@ class TeleumCallStore(models.Model):
     def _store_calls(self, vals_list, orm=False):
         """Store one page of new calls: ``create()``, or one INSERT for the whole page.
 
-        The INSERT leaves every row as ``create()`` would (defaults, stored computed fields,
-        log columns, constraints, the company check, other models' dependent fields) — a test
-        stores the same page both ways and compares the rows — in a fraction of its time:
-        create() computes ``missed`` after the INSERT and writes the rows a second time.
+        The INSERT (tools/sql_create.py) leaves every row as ``create()`` would (defaults, stored
+        computed fields, log columns, constraints, the company check, other models' dependent
+        fields) — a test stores the same page both ways and compares the rows — in a fraction of
+        its time: create() computes ``missed`` after the INSERT and writes the rows a second time.
         """
         columns = None if orm else self._sql_insert_columns(vals_list)
         if columns is None:
             return self.create(vals_list)
-        self.check_access("create")
-        self.flush_model()
-        cr = self.env.cr
-        now = cr.now()
-        computed = [fn for fn, field in columns["fields"].items() if field.compute]
-        methods = list(dict.fromkeys(self._fields[fn].compute for fn in computed))
-        rows = []
-        for vals in vals_list:
-            row = dict(columns["defaults"], **vals)
-            for method in methods:
-                row.update(self._SQL_COMPUTES[method](row))
-            rows.append(row)
-        fields_ = list(columns["fields"].items())
-        log = (self.env.uid, now, self.env.uid, now)
-        # a field neither given nor defaulted is left NULL, as create() leaves it
-        values = [tuple(self._sql_value(field, row[fname]) if fname in row else None for fname, field in fields_)
-                  + log for row in rows]
-        names = [fname for fname, _field in fields_] + ["create_uid", "create_date", "write_uid", "write_date"]
-        # one multi-row INSERT, each row rendered by psycopg2 in C (what create() composes in Python)
-        returned = cr.execute_values(
-            "INSERT INTO teleum_call (%s) VALUES %%s RETURNING id" % ", ".join(f'"{n}"' for n in names),
-            values, page_size=len(values), fetch=True)
-        calls = self.browse([r[0] for r in returned])
-        stored = list(columns["fields"])
-        # What create() does after its INSERT, minus the cache: recompute what depends on the new
-        # rows elsewhere (nothing computed here: those values were inserted), one2many caches of
-        # the records they point to, constraints, the company check.
-        with self.env.protecting([self._fields[fn] for fn in computed], calls):
-            calls.modified(stored, create=True)
-        for fname in stored:
-            for inverse in self.pool.field_inverses[self._fields[fname]]:
-                self.env[inverse.model_name].invalidate_model([inverse.name])
-        calls._validate_fields(stored)
-        if self._check_company_auto:
-            calls._check_company()
-        return calls
+        return sql_create(self, vals_list, columns)
 
     @api.model
     def _sql_insert_columns(self, vals_list):
         """The columns of a set-based insert of ``vals_list``, or None when only create() will do."""
-        stored = {fn: f for fn, f in self._fields.items()
-                  if f.store and f.column_type and fn not in models.MAGIC_COLUMNS}
-        if any(f.compute and f.compute not in self._SQL_COMPUTES for f in stored.values()):
-            return None
-        given = set().union(*vals_list)
-        if not given <= set(stored) or any(f.type in ("one2many", "many2many", "properties") for f in stored.values()):
-            return None
-        missing = [fn for fn, f in stored.items() if not f.compute and any(fn not in v for v in vals_list)]
-        return {"fields": stored, "defaults": self.default_get(missing) if missing else {}}
-
-    @staticmethod
-    def _sql_value(field, value):
-        """A value as create() writes it to the column (False is NULL, except for numbers and booleans)."""
-        if field.type == "boolean":
-            return bool(value)
-        if field.type == "integer":
-            return int(value or 0)
-        if field.type in ("float", "monetary"):
-            return float(value or 0.0)
-        return None if value is False or value is None else value
+        return insert_columns(self, vals_list, self._SQL_COMPUTES)
 
     @api.model
     def _values_from_row(self, account, fp, occ, row, ctx):
@@ -236,3 +189,10 @@ class TeleumCallStore(models.Model):
         partners = self.env["res.partner"]._teleum_partners_by_number(keys, account.company_id)
         for vals in vals_list:
             vals["partner_id"] = partners.get(vals["remote_number"], False)
+        # a caller who is no contact but a lead: linked in the INSERT (_teleum_link_leads would
+        # write each such call a second time after it)
+        unknown = {v["remote_number"] for v in vals_list if v["remote_number"] and not v["partner_id"]}
+        leads = self.env["crm.lead"]._teleum_leads_by_number(unknown, account.company_id) if unknown else {}
+        for vals in vals_list:
+            if not vals["partner_id"] and vals["remote_number"] in leads:
+                vals["lead_id"] = leads[vals["remote_number"]]

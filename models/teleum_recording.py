@@ -2,6 +2,8 @@ import pytz
 
 from odoo import api, fields, models
 
+from ..tools.sql_create import insert_columns, sql_create
+
 
 class TeleumRecording(models.Model):
     _name = "teleum.recording"
@@ -43,15 +45,59 @@ class TeleumRecording(models.Model):
         for rec in records:
             if rec.file_id in known or not rec.file_id:
                 continue
+            known.add(rec.file_id)  # listed twice in one answer: one recording
             vals_list.append({
                 "account_id": account.id, "company_id": account.company_id.id, "file_id": rec.file_id,
                 "call_date": rec.call_date and rec.call_date.astimezone(pytz.UTC).replace(tzinfo=None),
                 "src": rec.src or False, "dst": rec.dst or False, "duration": rec.duration or 0,
             })
-        created = self.create(vals_list)
+        created = self._store(vals_list) if vals_list else self.browse()
         # with the ones an earlier pass could not pair yet (their call came later)
         (created | self.search([("account_id", "=", account.id), ("call_id", "=", False)]))._link_calls()
         return created
+
+    @api.model
+    def _store(self, vals_list):
+        """create(), or one INSERT leaving the same rows (a first import brings tens of thousands)."""
+        columns = insert_columns(self, vals_list)
+        return self.create(vals_list) if columns is None else sql_create(self, vals_list, columns)
+
+    @api.model
+    def _unpaired(self, account):
+        """{(call date, from, to): [recording ids, oldest first]}: the account's recordings still
+        waiting for their call. The import gives them to its new calls as it stores them (the
+        pairing _link_calls makes afterwards, without writing each call a second time)."""
+        self.flush_model(["account_id", "call_id", "call_date", "src", "dst"])
+        self.env.cr.execute(
+            """SELECT call_date, src, dst, array_agg(id ORDER BY id) FROM teleum_recording
+                WHERE account_id = %s AND call_id IS NULL AND call_date IS NOT NULL
+                  AND src IS NOT NULL AND dst IS NOT NULL
+             GROUP BY call_date, src, dst""", (account.id,))
+        return {(date, src, dst): ids for date, src, dst, ids in self.env.cr.fetchall()}
+
+    @api.model
+    def _pair_new_calls(self, vals_list, unpaired):
+        """Give the values of new calls the recording waiting for them (``unpaired``, consumed)."""
+        if not unpaired:
+            return
+        for vals in vals_list:
+            waiting = unpaired.get((vals["call_date"], vals["src"], vals["dst"]))
+            if waiting:
+                vals["recording_id"] = waiting.pop(0)
+
+    @api.model
+    def _set_paired_calls(self, vals_list, calls):
+        """The recordings given to new calls (``calls``, made of ``vals_list``) point back at their call."""
+        pairs = [(vals["recording_id"], call_id) for vals, call_id in zip(vals_list, calls.ids, strict=True)
+                 if vals.get("recording_id")]
+        if not pairs:
+            return
+        self.flush_model(["call_id"])
+        self.env.cr.execute(
+            """UPDATE teleum_recording r SET call_id = p.cid, write_uid = %(uid)s, write_date = now() AT TIME ZONE 'UTC'
+                 FROM unnest(%(rids)s::int[], %(cids)s::int[]) AS p(rid, cid) WHERE r.id = p.rid""",
+            {"rids": [p[0] for p in pairs], "cids": [p[1] for p in pairs], "uid": self.env.uid})
+        self.invalidate_model(["call_id"], flush=False)
 
     def _link_calls(self):
         """A recording belongs to the call with the same date and numbers (identical calls are

@@ -63,6 +63,29 @@ class TestRecordingFlag(TeleumCase):
         self.assertTrue(call.has_recording)
         self.assertEqual(self.with_recording_count(), total + 1)
 
+    def test_flag_page_by_page_in_a_cron_run(self):
+        """The cron reads a few pages a run: each imported call shows its recording at once, also on
+        the pages of a month resumed by a later run (the recording list was read when it started)."""
+        runs = []  # (calls stored, calls flagged) after each run
+        with self.small_pages(7):
+            for _run in range(300):
+                remaining = self.account._sync_all(budget=2, parts=("calls",))
+                self.assertEqual(self.account.state, "ok", self.account.last_error)
+                self.env.invalidate_all()
+                calls = self.calls()
+                flagged = set(calls.filtered("has_recording").ids)
+                self.assertEqual(set(self.linked().call_id.ids), flagged)
+                runs.append((set(calls.ids), flagged))
+                if not remaining:
+                    break
+        self.assertFalse(remaining, "the pass ended")
+        final = runs[-1][1]
+        self.assertGreater(len(final), 5)
+        self.assertEqual(self.with_recording_count(), len(final))
+        for stored, flagged in runs:  # no call waited for the end of its month to show its recording
+            self.assertEqual(flagged, stored & final)
+        self.assertGreater(len({len(stored) for stored, _flagged in runs}), 5, "many runs, each a few pages")
+
 
 @tagged("post_install", "-at_install")
 class TestAgents(TeleumCase):

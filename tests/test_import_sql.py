@@ -1,3 +1,4 @@
+import re
 from datetime import datetime, timedelta
 from unittest.mock import patch
 
@@ -58,20 +59,26 @@ class TestSetBasedImport(TeleumCase):
             return original_create(model, vals_list)
 
         patches = [patch.object(type(self.Call), "create", create)]
-        if orm:  # the fallback when the insert cannot be done set-based
-            patches.append(patch.object(type(self.Call), "_sql_insert_columns", lambda model, vals_list: None))
+        if orm:  # the fallback when the insert cannot be done set-based: calls, recordings, notes
+            patches += [patch(f"odoo.addons.teleum_telephony.models.{module}.insert_columns", return_value=None)
+                        for module in ("teleum_call_store", "teleum_recording", "teleum_call_chatter")]
+        Recording = self.env["teleum.recording"]
         with self.env.cr.savepoint() as savepoint:
             for p in patches:
                 p.start()
             try:
+                # as the pager does: the month's recordings first, given to the new calls as they are stored
+                client = self.account._get_client()
+                recordings = Recording._sync_month(self.account, client, self.month)
                 ctx = self.Call._import_context(self.account)
+                ctx["recordings"] = Recording._unpaired(self.account)
                 calls = self.Call._import_rows(self.account, self.rows, {}, ctx, self.month)
             finally:
                 for p in patches:
                     p.stop()
             self.env.flush_all()
-            result = {"calls": self.snapshot(calls), "creates": creates,
-                      "activities": self.activities(), "leads": self.leads()}
+            result = {"calls": self.snapshot(calls), "creates": creates, "recordings": self.recordings(recordings),
+                      "notes": self.notes(calls), "activities": self.activities(), "leads": self.leads()}
             savepoint.rollback()
         self.env.invalidate_all(flush=False)
         return result
@@ -79,11 +86,47 @@ class TestSetBasedImport(TeleumCase):
     def snapshot(self, calls):
         columns = [fn for fn, f in self.Call._fields.items() if f.store and f.column_type and fn != "id"]
         self.env.cr.execute(SQL(
-            "SELECT %s FROM teleum_call c LEFT JOIN crm_lead l ON l.id = c.lead_id WHERE c.id = ANY(%s) ORDER BY c.id",
-            SQL(", ").join([*(SQL("c.%s", SQL.identifier(fn)) for fn in columns), SQL("l.phone")]), calls.ids,
+            """SELECT %s FROM teleum_call c LEFT JOIN crm_lead l ON l.id = c.lead_id
+                 LEFT JOIN teleum_recording r ON r.id = c.recording_id WHERE c.id = ANY(%s) ORDER BY c.id""",
+            SQL(", ").join([*(SQL("c.%s", SQL.identifier(fn)) for fn in columns), SQL("l.phone"), SQL("r.file_id")]),
+            calls.ids,
         ))
-        # a lead is known by its phone: the two runs create the same leads under other ids
-        return [dict(zip([*columns, "lead_phone"], row), lead_id=None) for row in self.env.cr.fetchall()]
+        # a lead is known by its phone, a recording by its file: the two runs make them under other ids
+        return [dict(zip([*columns, "lead_phone", "recording_file"], row), lead_id=None, recording_id=None)
+                for row in self.env.cr.fetchall()]
+
+    def recordings(self, recordings):
+        Recording = self.env["teleum.recording"]
+        columns = [fn for fn, f in Recording._fields.items() if f.store and f.column_type and fn != "id"]
+        self.env.cr.execute(SQL(
+            """SELECT %s FROM teleum_recording r LEFT JOIN teleum_call c ON c.id = r.call_id
+                WHERE r.id = ANY(%s) ORDER BY r.id""",
+            SQL(", ").join([*(SQL("r.%s", SQL.identifier(fn)) for fn in columns),
+                            SQL("c.fingerprint"), SQL("c.occurrence")]), recordings.ids))
+        return [dict(zip([*columns, "call_fingerprint", "call_occurrence"], row), call_id=None)
+                for row in self.env.cr.fetchall()]
+
+    def notes(self, calls):
+        Message = self.env["mail.message"]
+        columns = [fn for fn, f in Message._fields.items()
+                   if f.store and f.column_type and fn not in ("id", "message_id")]
+        self.env.cr.execute(SQL(
+            """SELECT %s FROM teleum_call_note_rel n JOIN mail_message m ON m.id = n.message_id
+                 JOIN teleum_call c ON c.id = n.call_id LEFT JOIN crm_lead l ON m.model = 'crm.lead' AND l.id = m.res_id
+                WHERE n.call_id = ANY(%s) ORDER BY c.id, m.model""",
+            SQL(", ").join([*(SQL("m.%s", SQL.identifier(fn)) for fn in columns), SQL("l.phone"),
+                            SQL("(SELECT count(*) FROM mail_message_res_partner_rel p WHERE p.mail_message_id = m.id)"),
+                            SQL("(SELECT count(*) FROM mail_notification p WHERE p.mail_message_id = m.id)")]),
+            calls.ids))
+        # the body links the call by its id, which differs between the two runs
+        rows = []
+        for row in self.env.cr.fetchall():
+            note = dict(zip([*columns, "lead_phone", "recipients", "notifications"], row))
+            note["body"] = re.sub(r"(/teleum/recording/|data-oe-id=.)\d+", r"\1ID", note["body"])
+            if note["model"] == "crm.lead":
+                note["res_id"] = None
+            rows.append(note)
+        return rows
 
     def activities(self):
         acts = self.env["mail.activity"].search([
@@ -114,6 +157,22 @@ class TestSetBasedImport(TeleumCase):
             self.assertEqual(sql_row, orm_row)
         self.assertEqual(by_sql["activities"], by_orm["activities"])
         self.assertEqual(by_sql["leads"], by_orm["leads"])
+        # the month's recordings, each given to its call as the call was stored
+        self.assertTrue(by_sql["recordings"])
+        self.assertEqual(by_sql["recordings"], by_orm["recordings"])
+        paired = [r for r in rows if r["recording_file"]]
+        self.assertTrue(paired and all(r["has_recording"] for r in paired), "'With recording' set at once")
+        self.assertEqual(len(paired), sum(1 for r in by_sql["recordings"] if r["call_fingerprint"]))
+        # the notes in the leads' chatter: the same messages, with the player link where a recording is
+        notes = by_sql["notes"]
+        self.assertTrue(notes, "recent calls of leads were noted")
+        self.assertTrue(any("/teleum/recording/ID" in n["body"] for n in notes))
+        self.assertEqual({(n["message_type"], n["is_internal"], n["recipients"], n["notifications"]) for n in notes},
+                         {("comment", True, 0, 0)}, "internal notes, nobody notified")
+        self.assertEqual(len(notes), len(by_orm["notes"]))
+        for sql_note, orm_note in zip(notes, by_orm["notes"], strict=True):
+            self.assertEqual({k: v for k, v in sql_note.items() if k not in ("create_date", "write_date")},
+                             {k: v for k, v in orm_note.items() if k not in ("create_date", "write_date")})
 
     def test_groups_by_agent_as_odoo_orders_them(self):
         """Pivot and grouped lists: the same groups, counts and order as Odoo's own name ordering."""
