@@ -11,7 +11,8 @@ Steps, all on the database given (a fresh copy with the addon installed):
 4. the same again with unchanged data (second sync: each month's count is probed), then the
    daily safety pass that reads every page again (shown for information);
 5. the bare-create baseline: the same rows, turned into the import's values beforehand, stored
-   by ``teleum.call.create()`` in pages of the same size (on a scratch account, deleted after);
+   by ``teleum.call.create()`` in pages of the same size (on a scratch account, deleted after),
+   then, for information, create() given only the required fields of those rows;
 6. one contact with ``--contact-calls`` calls: the SQL behind its smart-button count and its
    first page of calls, with EXPLAIN ANALYZE.
 
