@@ -204,7 +204,7 @@ class TeleumCall(models.Model):
         rules = [] if self.env.su else self.env["ir.rule"]._compute_domain(self._name, "read")
         split = set()
         for leaf in expression.normalize_domain(expression.AND([domain or [], rules or []])):
-            if not expression.is_leaf(leaf) or leaf in (expression.TRUE_LEAF, expression.FALSE_LEAF):
+            if not expression.is_leaf(leaf) or tuple(leaf) in (expression.TRUE_LEAF, expression.FALSE_LEAF):
                 continue
             path, operator, value = leaf
             if not isinstance(path, str):
