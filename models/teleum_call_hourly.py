@@ -123,6 +123,7 @@ class TeleumCall(models.Model):
                        count(missed_rate)
                   FROM teleum_call GROUP BY 1, 2, 3, 4
             """)
+            cr.execute("ANALYZE teleum_call_hourly")  # the screens' plans, before autovacuum comes by
         return res
 
     # ------------------------------------------------------------------ reading
