@@ -41,6 +41,7 @@
             "teleum_telephony/static/tests/tours/**/*",
         ],
     },
+    "uninstall_hook": "uninstall_hook",
     "application": True,
     "installable": True,
 }

@@ -6,3 +6,4 @@ from . import teleum_forward_routing
 from . import teleum_sip, teleum_call, teleum_call_store, teleum_call_followup, teleum_call_import, teleum_recording
 from . import res_partner, crm_lead, res_config_settings
 from . import res_company, teleum_call_chatter
+from . import teleum_call_hourly

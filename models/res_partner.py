@@ -1,4 +1,5 @@
 from odoo import _, api, fields, models
+from odoo.tools import SQL
 
 from ..tools import normalize_phone
 from .crm_lead import RECENT_CALLS, hide_number_keys
@@ -30,6 +31,30 @@ class ResPartner(models.Model):
     teleum_routing_forward_ids = fields.Many2many(
         "teleum.forward", string="Forwards", compute="_compute_teleum_routing",
         groups="teleum_telephony.group_teleum_own")
+
+    # Trigram indexes for the search of calls by contact name: Odoo turns ("partner_id", "ilike", text)
+    # into an ILIKE '%text%' over every column of res.partner's _rec_names_search, OR-ed. Without an
+    # index on each of them the OR reads all contacts (46 ms at 50,000); with them, a BitmapOr of
+    # index scans (4 ms). Partial where a column is mostly empty (then they cost next to nothing).
+    # The contacts' form, list and import are Odoo's and unaffected; the call import writes no contact.
+    _TELEUM_TRIGRAM_INDEXES = {
+        "teleum_res_partner_complete_name_trgm_idx": ("complete_name", False),
+        "teleum_res_partner_email_trgm_idx": ("email", True),
+        "teleum_res_partner_ref_trgm_idx": ("ref", True),
+        "teleum_res_partner_vat_trgm_idx": ("vat", True),
+        "teleum_res_partner_company_registry_trgm_idx": ("company_registry", True),
+    }
+
+    def init(self):
+        super().init()
+        if not self.env.registry.has_trigram:  # no pg_trgm in this database: Odoo's plain search
+            return
+        for name, (column, partial) in self._TELEUM_TRIGRAM_INDEXES.items():
+            self.env.cr.execute(SQL(
+                "CREATE INDEX IF NOT EXISTS %s ON res_partner USING gin (%s gin_trgm_ops)%s",
+                SQL.identifier(name), SQL.identifier(column),
+                SQL(" WHERE %s IS NOT NULL", SQL.identifier(column)) if partial else SQL(),
+            ))
 
     @api.model
     def fields_get(self, allfields=None, attributes=None):

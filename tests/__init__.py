@@ -9,6 +9,7 @@ from . import (
     test_paging,
     test_recording_controller,
     test_route_agent,
+    test_screens_scale,
     test_security,
     test_small_costs,
     test_sync,
