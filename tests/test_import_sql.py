@@ -174,6 +174,24 @@ class TestSetBasedImport(TeleumCase):
             self.assertEqual({k: v for k, v in sql_note.items() if k not in ("create_date", "write_date")},
                              {k: v for k, v in orm_note.items() if k not in ("create_date", "write_date")})
 
+    def test_hourly_statistics_follow_the_copy(self):
+        """The page goes in with COPY: the hourly statistics of the pivot and graph count it too."""
+        calls = self.Call._import_rows(self.account, self.rows, {}, self.Call._import_context(self.account), self.month)
+        self.assertEqual(len(calls), len(self.rows))
+        self.env.flush_all()
+        cr = self.env.cr
+        query = """SELECT date_trunc('hour', call_date), company_id, user_id, status, count(*),
+                          coalesce(sum(duration), 0), count(duration), coalesce(sum(missed_rate), 0)::numeric,
+                          count(missed_rate) FROM teleum_call GROUP BY 1, 2, 3, 4"""
+        hourly = """SELECT call_date, company_id, user_id, status, call_count, duration, duration_n, missed_rate,
+                           missed_rate_n FROM teleum_call_hourly WHERE call_count <> 0"""
+        cr.execute(f"{hourly} EXCEPT {query}")
+        self.assertEqual(cr.fetchall(), [], "hourly rows that no call explains")
+        cr.execute(f"{query} EXCEPT {hourly}")
+        self.assertEqual(cr.fetchall(), [], "imported calls missing from the hourly statistics")
+        cr.execute("SELECT sum(call_count) FROM teleum_call_hourly")
+        self.assertGreaterEqual(cr.fetchone()[0], len(self.rows))
+
     def test_groups_by_agent_as_odoo_orders_them(self):
         """Pivot and grouped lists: the same groups, counts and order as Odoo's own name ordering."""
         calls = self.Call._import_rows(self.account, self.rows, {}, self.Call._import_context(self.account), self.month)
