@@ -109,6 +109,16 @@ class TeleumRecording(models.Model):
         self.env["teleum.call"].flush_model(["account_id", "call_date", "src", "dst", "recording_id", "occurrence",
                                              "has_recording"])
         self.flush_recordset(["account_id", "call_date", "src", "dst"])
+        # no call waiting in their dates (a first import reads the recordings before the calls):
+        # nothing to pair, without ranking every recording of the month
+        self.env.cr.execute(
+            """SELECT EXISTS (SELECT 1 FROM teleum_call c, (
+                   SELECT array_agg(DISTINCT account_id) AS accounts, min(call_date) AS first, max(call_date) AS last
+                     FROM teleum_recording WHERE id = ANY(%s) AND call_id IS NULL) r
+                WHERE c.call_date BETWEEN r.first AND r.last AND c.account_id = ANY(r.accounts)
+                  AND c.recording_id IS NULL)""", (self.ids,))
+        if not self.env.cr.fetchone()[0]:
+            return
         self.env.cr.execute(
             """
             WITH rec AS (
