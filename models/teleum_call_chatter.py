@@ -30,12 +30,9 @@ class TeleumCall(models.Model):
         """Post one note per call on its lead (and contact), as the company's setting says."""
         calls = select(self.sudo(), ("partner_id", "lead_id"), lambda partner, lead: partner or lead)
         calls = calls._teleum_recent()
-        if calls:  # a call is noted once (the page's calls are new: usually none is noted yet)
-            self.env.cr.execute("SELECT DISTINCT call_id FROM teleum_call_note_rel WHERE call_id = ANY(%s)",
-                                (list(calls.ids),))
-            noted = {call_id for (call_id,) in self.env.cr.fetchall()}
-            if noted:
-                calls = select(calls, ("id",), lambda id_: id_ not in noted)
+        noted = calls._teleum_noted_ids()  # a call is noted once (a page's new calls: usually none yet)
+        if noted:
+            calls = select(calls, ("id",), lambda id_: id_ not in noted)
         notes = []  # (record, call)
         for company in calls.company_id:
             mode = company.teleum_chatter_calls
@@ -52,6 +49,14 @@ class TeleumCall(models.Model):
         if notes:
             self._teleum_create_notes(notes)
         return True
+
+    def _teleum_noted_ids(self):
+        """The ids of these calls that already left a note (one query, not a read of each call's notes)."""
+        if not self:
+            return set()
+        self.env.cr.execute("SELECT DISTINCT call_id FROM teleum_call_note_rel WHERE call_id = ANY(%s)",
+                            (list(self.ids),))
+        return {call_id for (call_id,) in self.env.cr.fetchall()}
 
     def _teleum_note_leads(self, company):
         """{call id: crm.lead}: the call's own lead (unknown caller), else the newest open lead or
@@ -196,10 +201,7 @@ class TeleumCall(models.Model):
 
         One UPDATE for all the notes: a first import links tens of thousands of recordings at
         once, and an ORM write per message (access checks, bus updates) cost minutes there."""
-        if not self:
-            return
-        self.env.cr.execute("SELECT DISTINCT call_id FROM teleum_call_note_rel WHERE call_id = ANY(%s)", (self.ids,))
-        calls = self.sudo().browse([r[0] for r in self.env.cr.fetchall()]).filtered("recording_id")
+        calls = self.sudo().browse(list(self._teleum_noted_ids())).filtered("recording_id")
         records = {}  # (model, id): the noted record, read in one batch per model
         ids_by_model = {}
         for message in calls.teleum_note_ids:

@@ -90,13 +90,17 @@ class TeleumRecording(models.Model):
         """The recordings given to new calls (``calls``, made of ``vals_list``) point back at their call."""
         pairs = [(vals["recording_id"], call_id) for vals, call_id in zip(vals_list, calls.ids, strict=True)
                  if vals.get("recording_id")]
-        if not pairs:
-            return
-        self.flush_model(["call_id"])
+        if pairs:
+            self.flush_model(["call_id"])
+            self._point_at_calls([p[0] for p in pairs], [p[1] for p in pairs])
+
+    def _point_at_calls(self, rec_ids, call_ids):
+        """One UPDATE: each recording of ``rec_ids`` belongs to the call at the same place in ``call_ids``."""
         self.env.cr.execute(
             """UPDATE teleum_recording r SET call_id = p.cid, write_uid = %(uid)s, write_date = now() AT TIME ZONE 'UTC'
                  FROM unnest(%(rids)s::int[], %(cids)s::int[]) AS p(rid, cid) WHERE r.id = p.rid""",
-            {"rids": [p[0] for p in pairs], "cids": [p[1] for p in pairs], "uid": self.env.uid})
+            {"rids": rec_ids, "cids": call_ids, "uid": self.env.uid},
+        )
         self.invalidate_model(["call_id"], flush=False)
 
     def _link_calls(self):
@@ -151,13 +155,8 @@ class TeleumRecording(models.Model):
                  FROM unnest(%(rids)s::int[], %(cids)s::int[]) AS p(rid, cid) WHERE c.id = p.cid""",
             {"rids": rec_ids, "cids": call_ids, "uid": self.env.uid},
         )
-        self.env.cr.execute(
-            """UPDATE teleum_recording r SET call_id = p.cid, write_uid = %(uid)s, write_date = now() AT TIME ZONE 'UTC'
-                 FROM unnest(%(rids)s::int[], %(cids)s::int[]) AS p(rid, cid) WHERE r.id = p.rid""",
-            {"rids": rec_ids, "cids": call_ids, "uid": self.env.uid},
-        )
+        self._point_at_calls(rec_ids, call_ids)
         self.env["teleum.call"].invalidate_model(["recording_id", "has_recording", "recording_url"], flush=False)
-        self.invalidate_model(["call_id"], flush=False)
 
     def unlink(self):
         # the database empties the calls' recording_id by itself (ON DELETE SET NULL), which the
