@@ -228,8 +228,9 @@ class Bench:
     # ------------------------------------------------------------------ bare create
     def bare_create(self, env, account_id):
         """The import's own values for the same rows, stored by create() alone, page by page."""
-        from odoo.addons.teleum_telephony.models import teleum_call_import as ta
+        from odoo.addons.teleum_telephony.models import teleum_account as ta
         from odoo.addons.teleum_telephony.teleum_api import TeleumClient
+        from odoo.addons.teleum_telephony.teleum_api.paging import row_fingerprint
 
         account = env["teleum.account"].browse(account_id)
         Call = env["teleum.call"]
@@ -249,7 +250,7 @@ class Bench:
                 page = client.report_calls(month.year, month.month, start=offset, limit=ta.CALL_PAGE_SIZE)
                 vals_list = []
                 for row in page.calls:
-                    fp = Call._fingerprint(row, month)
+                    fp = row_fingerprint(row, month)
                     carry[fp] = carry.get(fp, 0) + 1
                     vals_list.append(Call._values_from_row(scratch, fp, carry[fp], row, ctx))
                 Call._match_partners(vals_list, scratch)
@@ -702,7 +703,7 @@ def main():
     odoo.netsvc.init_logger()
     from odoo.modules.registry import Registry
     registry = Registry(a.db)
-    from odoo.addons.teleum_telephony.models import teleum_call_import as ta
+    from odoo.addons.teleum_telephony.models import teleum_account as ta
 
     bench = Bench(a)
     sampler = RssSampler()

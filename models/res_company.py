@@ -16,9 +16,3 @@ class ResCompany(models.Model):
         help="Which imported calls leave a note in the chatter: on the caller's lead or opportunity "
              "only, also on the contact, or only the missed calls (on both). Calls older than the "
              "call-back window (history imported on the first sync) never do.")
-
-
-class ResConfigSettings(models.TransientModel):
-    _inherit = "res.config.settings"
-
-    teleum_chatter_calls = fields.Selection(related="company_id.teleum_chatter_calls", readonly=False)

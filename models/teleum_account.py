@@ -1,4 +1,5 @@
-"""The Teleum connection of a company, and the one sync algorithm every entry point uses.
+"""The Teleum connection of a company (``teleum.account``), and the one sync algorithm every
+entry point uses.
 
 `action_sync()` (scripts, RPC), *Sync now* (`action_sync_button()`, run by the "sync requested"
 cron) and the scheduled actions (`_cron_sync()`) all go through `_sync_all()`: under an advisory
@@ -7,20 +8,35 @@ lock (`_sync_lock()`), `_sync_locked()` runs the configuration (`_sync_config()`
 when it is done (outside tests), so a crash loses at most the page being imported, and the next
 run resumes from the cursor stored here.
 
-Beside it: the call pager (months, pages, cursor, probe) in teleum_call_import.py; the lock,
-Sync now, its progress and notification in teleum_account_sync.py.
+- *Sync now* only records the request and triggers the "sync requested" scheduled action
+  (`_cron_sync_requested()`), which runs it batch by batch (`_sync_requested()`) and notifies the
+  person who asked (`_finish_request()`). The progress (`sync_progress`) is written with each page
+  and read by other sessions. `_sync_lock()` is an advisory lock held across the commits of one
+  run; `_locked_ids()` tells which accounts are syncing right now.
+- The call pager: Teleum lists calls by month, page by page, with no id and no reliable end
+  marker. `_sync_calls()` walks the months still to read (`_calls_months()`), reads each page
+  again from the rows it ended on (``teleum_api.paging.overlap``) to notice a listing that
+  shifted, tells a server that ignores paging (`_beyond()`), skips a month whose count is
+  unchanged (`_calls_month_unchanged()`, the probe), and keeps its cursor so that a budgeted or
+  interrupted run resumes there. The rows of each page go to `teleum.call._import_rows()`.
+- Copies of the recordings kept in Odoo, for longer than Teleum keeps them.
 """
 
+import base64
 import logging
 import threading
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 
 import pytz
+from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from ..teleum_api import DEFAULT_URL, TeleumClient, TeleumError
+from ..teleum_api.paging import carry_to_store, count_is_total, listing_ends, row_fingerprint, same_rows
 from ..teleum_api.redact import redact
 
 _logger = logging.getLogger(__name__)
@@ -28,15 +44,41 @@ _logger = logging.getLogger(__name__)
 # One client (one requests.Session, one Teleum token) per account and credentials, kept across
 # cron runs so that a sync does not log in again every few minutes.
 _CLIENTS = {}
+
 _CLIENTS_LOCK = threading.Lock()
 
 # What a form asks Teleum while a person waits (the next SIP number) gives up after this many
 # seconds, with no retry: a form never hangs on Teleum.
 QUICK_TIMEOUT = 3
 
-
 def _tz_names(*_model):  # Odoo calls a selection function with the model
     return [(tz, tz) for tz in pytz.common_timezones]
+
+_logger = logging.getLogger(__name__)
+
+# Advisory-lock namespace: two workers never sync the same account at once (the lock is held
+# across the commits of one run, which a row lock would not survive).
+_LOCK_NAMESPACE = 0x7E1E
+
+LOCK_SQL = "SELECT pg_try_advisory_xact_lock(%s, %s)"
+
+# A sync a person asked for runs in the scheduled action "sync requested", this many call pages
+# per batch (the cron runs the next batch right away).
+REQUEST_BUDGET = 20
+
+_logger = logging.getLogger(__name__)
+
+# Recordings copied per account and cron run (each is a download from Teleum).
+RECORDING_BATCH = 50
+
+# Size cap of one recording read into memory (a 2-hour mono MP3 at 32 kbit/s is ~30 MB).
+MAX_RECORDING_BYTES = 200 * 1024 * 1024
+
+COPY_RETRY = timedelta(days=1)
+
+CALL_PAGE_SIZE = 1000
+
+FULL_PASS_EVERY = timedelta(hours=24)
 
 
 class TeleumAccount(models.Model):
@@ -97,8 +139,7 @@ class TeleumAccount(models.Model):
     calls_cursor_carry = fields.Json(readonly=True, copy=False)
     config_synced = fields.Datetime("Configuration synced", readonly=True, copy=False)
     # A month whose reported count equals the calls stored from it is not read again page by page,
-    # unless the last pass that read every page is older than FULL_PASS_EVERY (the safety net,
-    # teleum_call_import.py).
+    # unless the last pass that read every page is older than FULL_PASS_EVERY (the safety net).
     calls_full_pass = fields.Datetime("Last full read of the calls", readonly=True, copy=False)
     calls_pass_skipped = fields.Boolean("Current pass skipped unchanged months", readonly=True, copy=False)
     # A sync a person asked for (Sync now): run by the "sync requested" scheduled action, which
@@ -127,6 +168,16 @@ class TeleumAccount(models.Model):
     _sql_constraints = [
         ("history_months_positive", "CHECK(history_months >= 1)", "Import at least one month of history."),
     ]
+
+    keep_recordings = fields.Boolean(
+        "Keep copies of recordings",
+        help="Download every recording into Odoo as an attachment, so that it stays playable after "
+             "Teleum deletes it.",
+    )
+    recording_retention_days = fields.Integer(
+        "Keep copies for (days)", default=365,
+        help="Odoo deletes its copy of a recording this many days after the call (0: keep forever).",
+    )
 
     def _compute_counts(self):
         for field, model in (("call_count", "teleum.call"), ("number_count", "teleum.number"),
@@ -415,3 +466,387 @@ class TeleumAccount(models.Model):
     @api.model
     def _cron_sync_config(self):
         return self._cron_sync(parts=("config", "balance"), budget=None)
+
+    # ------------------------------------------------------------------ sync now, progress, lock
+    # Also read: the lock (pg_locks) and the calls stored, fresh in each request.
+    @api.depends("sync_requested_at", "sync_request_started", "sync_progress_month", "sync_progress_pages",
+                 "sync_progress_months_left", "sync_calls_before")
+    def _compute_sync_progress(self):
+        running = self._locked_ids()
+        for account in self:
+            account.sync_running = account.id in running or account.sync_request_started
+            if account.sync_running and account.sync_progress_month:
+                account.sync_progress = _(
+                    "Syncing: reading %(month)s, pages read: %(pages)s, new calls: %(calls)s, "
+                    "months left: %(left)s",
+                    month=account.sync_progress_month.strftime("%m/%Y"), pages=account.sync_progress_pages,
+                    calls=max(account._calls_stored() - account.sync_calls_before, 0),
+                    left=account.sync_progress_months_left)
+            elif account.sync_running:
+                account.sync_progress = _("Syncing: reading the configuration.")
+            elif account.sync_requested_at:
+                account.sync_progress = _("Sync requested: it starts in a moment.")
+            else:
+                account.sync_progress = False
+
+    def _locked_ids(self):
+        """Ids of these accounts whose sync lock is held right now (by any worker or server)."""
+        ids = [i for i in self.ids if isinstance(i, int)]
+        if not ids:
+            return set()
+        self.env.cr.execute("""
+            SELECT objid FROM pg_locks
+             WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND classid = %s AND objid = ANY(%s)
+               AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+        """, (_LOCK_NAMESPACE, ids))
+        return {row[0] for row in self.env.cr.fetchall()}
+
+    def _calls_stored(self):
+        return self.env["teleum.call"].sudo().search_count([("account_id", "=", self.id)])
+
+    def action_sync_button(self):
+        """Sync now: hand the sync to the scheduled action and return at once.
+
+        Nothing is imported in the request (a first import can take longer than a request may
+        last); the person who asked is notified in the browser when it ends.
+        """
+        self.check_access("write")
+        if self._is_neutralized():
+            return self._notify(_("Sync not started"),
+                                _("This database is a neutralized copy: it does not talk to Teleum."), "danger")
+        missing = self.sudo().filtered(lambda a: not a.login or not a.password)
+        if missing:
+            return self._notify(_("Sync not started"), _("Enter the Teleum e-mail and password of %(account)s first.",
+                                                         account=missing[0].name), "danger")
+        self.sudo().write({"sync_requested_by": self.env.uid, "sync_requested_at": fields.Datetime.now()})
+        self.env.ref("teleum_telephony.ir_cron_teleum_sync_requested").sudo()._trigger()
+        return self._notify(_("Sync started"), _("Teleum data is being synchronised in the background. "
+                                                 "You will be notified when it is done."), "info")
+
+    @contextmanager
+    def _sync_lock(self):
+        """Try to take this account's sync lock; yields whether it was taken.
+
+        A transaction-level advisory lock on a cursor of its own, held open for the run and
+        rolled back at the end: nothing that happens to the run's transaction (a failed page
+        rolled back, an error that aborted it) can keep it, and a killed worker's connection
+        closing releases it too. Different accounts have different locks and run in parallel.
+        """
+        if self.env.registry.in_test_mode():
+            # HttpCase: every cursor is a savepoint on the test's one connection, and closing
+            # another would roll back the run itself: a session lock, released after the run.
+            self.env.cr.execute("SELECT pg_try_advisory_lock(%s, %s)", (_LOCK_NAMESPACE, self.id))
+            locked = self.env.cr.fetchone()[0]
+            try:
+                yield locked
+            finally:
+                if locked:
+                    self.env.cr.execute("SELECT pg_advisory_unlock(%s, %s)", (_LOCK_NAMESPACE, self.id))
+            return
+        cr = self.env.registry.cursor()
+        try:
+            cr.execute(LOCK_SQL, (_LOCK_NAMESPACE, self.id))
+            yield cr.fetchone()[0]
+        finally:
+            try:
+                cr.close()  # rolls back: the lock is released
+            except Exception:  # a broken connection: the server has ended its session and lock
+                _logger.warning("Closing the sync-lock cursor of Teleum account %s failed", self.id, exc_info=True)
+
+    # -- progress ------------------------------------------------------------
+    def _progress_start(self):
+        self.sudo().write({"sync_progress_month": False, "sync_progress_pages": 0,
+                           "sync_progress_months_left": 0, "sync_calls_before": self._calls_stored()})
+
+    def _progress_vals(self, month, months_left, pages):
+        """Written with the calls cursor after each page (``pages``: 1) or skipped month (0)."""
+        return {"sync_progress_month": month, "sync_progress_months_left": months_left,
+                "sync_progress_pages": self.sync_progress_pages + pages}
+
+    def _progress_end(self):
+        self.sudo().write({"sync_progress_month": False, "sync_progress_months_left": 0,
+                           "last_sync_new_calls": max(self._calls_stored() - self.sync_calls_before, 0)})
+
+    # -- a sync a person asked for -------------------------------------------
+    def _sync_requested(self):
+        """One batch of the sync requested with Sync now.
+
+        Returns 1 while more batches are needed, 0 when it ended (the person who asked is then
+        notified), None when another worker is syncing the account.
+        """
+        self.ensure_one()
+        with self._sync_lock() as locked:
+            if not locked:
+                return None
+            requested_at = self.sync_requested_at
+            # texts stored and sent in the language of the person who asked
+            account = self.with_context(lang=self.sync_requested_by.lang or self.env.lang)
+            first = not self.sync_request_started
+            if first:
+                account._progress_start()
+                account.sudo().sync_request_started = True
+            parts = ("config", "calls", "balance") if first else ("calls", "balance")
+            if account._sync_locked(REQUEST_BUDGET, parts):
+                return 1
+            account._finish_request(requested_at)
+            return 0
+
+    def _finish_request(self, requested_at):
+        self.invalidate_recordset(["sync_requested_at", "sync_requested_by"])
+        user = self.sync_requested_by
+        vals = {"sync_request_started": False}
+        if self.sync_requested_at == requested_at:  # not asked again meanwhile (else: it starts afresh)
+            vals.update(sync_requested_at=False, sync_requested_by=False)
+        self.sudo().write(vals)
+        if user:
+            if self.state == "error":
+                message = {"type": "danger", "sticky": True, "title": _("Teleum sync failed"),
+                           "message": self.last_error}
+            else:
+                message = {"type": "success", "title": _("Teleum sync finished"),
+                           "message": _("New calls: %(count)s.", count=self.last_sync_new_calls)}
+            user._bus_send("simple_notification", message)
+        self._commit()
+
+    # ------------------------------------------------------------------ cron
+    @api.model
+    def _cron_sync_requested(self):
+        """The scheduled action Sync now triggers: each requested account, batch by batch."""
+        cron = self.env["ir.cron"]
+        accounts = self.search([("sync_requested_at", "!=", False)])
+        retry = done = pending = 0
+        for account in accounts:
+            try:
+                result = account._sync_requested()
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                _logger.info("Requested sync of Teleum account %s met a concurrent update, retried", account.id)
+                account._rollback()
+                result = None
+            except Exception:  # a bug for one account must not stop the others
+                _logger.exception("Requested sync of Teleum account %s crashed", account.id)
+                account._rollback()
+                result = 0
+            if result is None:  # busy with another worker (or retried): again in a minute
+                retry += 1
+            pending += result or 0
+            done += 1
+            cron._notify_progress(done=done, remaining=len(accounts) - done + pending)
+        if retry:
+            self.env.ref("teleum_telephony.ir_cron_teleum_sync_requested").sudo()._trigger(
+                fields.Datetime.now() + timedelta(minutes=1))
+        return True
+
+    # ------------------------------------------------------------------ recordings kept in Odoo
+
+    @api.model
+    def _cron_recordings(self):
+        """Copy new recordings of the accounts that keep them; delete the copies past retention."""
+        cron = self.env["ir.cron"]
+        accounts = self.search([])  # pylint: disable=no-search-all  # a handful of accounts per database
+        remaining = 0
+        for account in accounts:
+            if account._is_neutralized():
+                break
+            try:
+                account._purge_recording_copies()
+                if account.keep_recordings and not account.needs_human:
+                    remaining += account._copy_recordings(RECORDING_BATCH)
+                account._commit()
+            except Exception:  # one account's failure must not block the others
+                _logger.exception("Teleum recordings of account %s: copy failed", account.id)
+                if self._auto_commit():
+                    self.env.cr.rollback()
+        cron._notify_progress(done=len(accounts), remaining=remaining)
+        return True
+
+    def _recordings_to_copy(self):
+        self.ensure_one()
+        domain = [("account_id", "=", self.id), ("attachment_id", "=", False),
+                  # a recording that failed is tried again a day later, not at every run ahead of the others
+                  "|", ("copy_error_date", "=", False), ("copy_error_date", "<", fields.Datetime.now() - COPY_RETRY)]
+        if self.recording_retention_days > 0:
+            domain.append(("call_date", ">=", fields.Datetime.now() - timedelta(days=self.recording_retention_days)))
+        return self.env["teleum.recording"].sudo().search(domain, order="call_date desc, id desc")
+
+    def _copy_recordings(self, limit):
+        """Download up to ``limit`` recordings; returns how many are still waiting."""
+        self.ensure_one()
+        todo = self._recordings_to_copy()
+        client = self._get_client()
+        for recording in todo[:limit]:
+            try:
+                data = self._download_recording(client, recording.file_id)
+            except TeleumError as exc:
+                _logger.warning("Teleum recording %s of account %s not copied: %s",
+                                recording.file_id, self.id, exc)
+                recording.copy_error_date = fields.Datetime.now()
+                continue
+            recording.attachment_id = self.env["ir.attachment"].sudo().create({
+                "name": "%s.mp3" % recording.file_id,
+                "res_model": "teleum.recording",
+                "res_id": recording.id,
+                "company_id": self.company_id.id,
+                "mimetype": "audio/mpeg",
+                "datas": base64.b64encode(data),
+            })
+            self._commit()
+        return max(len(todo) - limit, 0)
+
+    @api.model
+    def _download_recording(self, client, file_id):
+        return client.download_bytes(client.get_record_link(file_id), max_bytes=MAX_RECORDING_BYTES)
+
+    def _purge_recording_copies(self):
+        self.ensure_one()
+        if self.recording_retention_days <= 0:
+            return
+        limit = fields.Datetime.now() - timedelta(days=self.recording_retention_days)
+        old = self.env["teleum.recording"].sudo().search([
+            ("account_id", "=", self.id), ("attachment_id", "!=", False), ("call_date", "<", limit),
+        ])
+        if old:
+            attachments = old.attachment_id
+            old.attachment_id = False
+            attachments.unlink()
+            _logger.info("Teleum account %s: %d recording copies past retention deleted", self.id, len(old))
+
+    # ------------------------------------------------------------------ the call pager
+    def _local_today(self):
+        return datetime.now(pytz.timezone(self.timezone or "Europe/Moscow")).date()
+
+    def _calls_months(self):
+        """Months still to walk: from the cursor (or the history start) to the current month."""
+        today = self._local_today().replace(day=1)
+        start = today - relativedelta(months=max(self.history_months, 1) - 1)
+        if self.calls_done_until:
+            start = max(start, self.calls_done_until + relativedelta(months=1))
+        # The previous and the current month are always read again: late records appear there.
+        start = min(start, today - relativedelta(months=1))
+        months = []
+        month = start
+        while month <= today:
+            months.append(month)
+            month += relativedelta(months=1)
+        return months
+
+    def _sync_calls(self, client, budget=None):
+        """Walk the months page by page, committing after each page.
+
+        A pass walks from the oldest month still to read to the current month. A run with a
+        ``budget`` (cron) stops after that many pages, leaving the cursor on the account, and
+        the next run continues the same pass. Returns 1 while the pass is unfinished, else 0.
+        """
+        Call = self.env["teleum.call"]
+        today = self._local_today().replace(day=1)
+        ctx = Call._import_context(self)
+        months = self._calls_months()
+        if self.calls_cursor_month:  # continue the pass where the last run stopped
+            months = [m for m in months if m >= self.calls_cursor_month] or months
+        else:
+            self.sudo().calls_pass_skipped = False
+        may_skip = bool(self.calls_full_pass) and self.calls_full_pass > fields.Datetime.now() - FULL_PASS_EVERY
+        if not self.calls_cursor_month and not may_skip and self.calls_count_unreliable:
+            self.sudo().calls_count_unreliable = False  # a daily full read: probing may pay again after it
+        pages = 0
+        for index, month in enumerate(months):
+            following = months[index + 1] if index + 1 < len(months) else False
+            if self.calls_cursor_month == month:
+                offset, last, carry = (self.calls_cursor_offset, self.calls_cursor_last,
+                                       dict(self.calls_cursor_carry or {}))
+            else:
+                offset, last, carry = 0, False, {}
+            if not offset and may_skip and not self.calls_count_unreliable and \
+                    self._calls_month_unchanged(client, month):
+                self.env["teleum.recording"]._sync_month(self, client, month)
+                vals = {"calls_cursor_month": following, "calls_cursor_offset": 0, "calls_cursor_last": False,
+                        "calls_cursor_carry": False, "calls_pass_skipped": True}
+                if month < today - relativedelta(months=1):
+                    vals["calls_done_until"] = month
+                vals.update(self._progress_vals(month, len(months) - index - 1, pages=0))  # progress
+                self.sudo().write(vals)
+                self._commit()
+                continue
+            restarts = 0
+            first = None  # this run's answer at start=0: a later answer repeating it means start is ignored
+            recordings_read = False
+            while True:
+                if budget is not None and pages >= budget:
+                    return 1
+                if not recordings_read:
+                    # The month's recordings first (a resumed month read them when it started):
+                    # the new calls get theirs as they are stored, instead of every call with a
+                    # recording being written a second time after.
+                    if not offset:
+                        self.env["teleum.recording"]._sync_month(self, client, month)
+                    ctx["recordings"] = self.env["teleum.recording"]._unpaired(self)
+                    recordings_read = True
+                # Read the rows we ended on again (``last``, see teleum_api.paging.overlap): if they are not the
+                # same, the listing shifted under us (a late record was inserted) and the month is
+                # read again.
+                overlap = last.split(",") if last else []
+                start = offset - len(overlap) if offset else offset
+                page = client.report_calls(month.year, month.month, start=start, limit=CALL_PAGE_SIZE)
+                rows = page.calls
+                if start < offset and [row_fingerprint(r, month) for r in rows[:len(overlap)]] == overlap:
+                    rows = rows[len(overlap):]  # where we ended: the listing did not shift
+                elif start > 0 and same_rows(first, rows) and not self._beyond(first, page):
+                    # The server ignores start/limit: its answer at 0 was the whole month (imported).
+                    rows = []
+                elif start < offset:
+                    restarts += 1
+                    if restarts > 3:
+                        raise UserError(_("Teleum's call list for %(month)s keeps changing; "
+                                          "it will be read again at the next sync.",
+                                          month=month.strftime("%m/%Y")))
+                    offset, last, carry = 0, False, {}
+                    continue
+                if start == 0:
+                    first = page.calls
+                # A short page is not the end (the server may cap its answers): no new row is,
+                # or reaching a count larger than the answer (so not the answer's own size).
+                done = not rows or listing_ends(offset + len(rows), len(page.calls), page.count, page.count_reported)
+                Call._import_rows(self, rows, carry, ctx, month, last_page=done)
+                pages += 1
+                offset += len(rows)
+                if rows:
+                    last = overlap(page.calls, month)
+                if done:
+                    vals = {"calls_cursor_month": following, "calls_cursor_offset": 0,
+                            "calls_cursor_last": False, "calls_cursor_carry": False}
+                    if month < today - relativedelta(months=1):
+                        vals["calls_done_until"] = month
+                else:
+                    vals = {"calls_cursor_month": month, "calls_cursor_offset": offset,
+                            "calls_cursor_last": last,
+                            "calls_cursor_carry": carry_to_store(carry, rows, month)}
+                vals.update(self._progress_vals(month, len(months) - index - 1, pages=1))  # progress
+                self.sudo().write(vals)
+                self._commit()
+                if budget is None and self._auto_commit():
+                    # Long direct runs: keep the ORM cache from growing with the month.
+                    self.env.invalidate_all()
+                if done:
+                    break
+        if not self.calls_pass_skipped:
+            self.sudo().calls_full_pass = fields.Datetime.now()
+        return 0
+
+    @staticmethod
+    def _beyond(first, page):
+        """Teleum's count says the month holds more calls than the answer at start=0."""
+        return count_is_total(len(page.calls), page.count, page.count_reported) and page.count > len(first)
+
+    def _calls_month_unchanged(self, client, month):
+        """Teleum's count for the month (one row read) equals the calls stored from its listing.
+
+        Call records are only ever added, and a new one changes the count; a pass that reads
+        every page still runs at least every FULL_PASS_EVERY in case that ever is not so.
+        """
+        probe = client.report_calls(month.year, month.month, start=0, limit=1)
+        if not count_is_total(len(probe.calls), probe.count, probe.count_reported):
+            # no count, or one that may be this answer's size: read the month (and stop probing)
+            self.sudo().calls_count_unreliable = True
+            return False
+        stored = self.env["teleum.call"].search_count(
+            [("account_id", "=", self.id), ("listing_month", "=", month.strftime("%Y-%m"))])
+        return probe.count == stored

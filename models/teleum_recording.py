@@ -104,6 +104,11 @@ class TeleumRecording(models.Model):
         self.invalidate_model(["call_id"], flush=False)
 
     def _link_calls(self):
+        """Pair these recordings with their calls; the calls' chatter notes get the player link."""
+        self._pair_with_calls()
+        self.call_id._teleum_refresh_notes()
+
+    def _pair_with_calls(self):
         """A recording belongs to the call with the same date and numbers (identical calls are
         paired in order). Set-based: one query pairs a whole month, two updates store it."""
         if not self:

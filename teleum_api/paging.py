@@ -95,3 +95,41 @@ def walk_pages(fetch: Callable[[int], P], rows: Callable[[P], list], page_size: 
         offset += len(items)
         if listing_ends(offset, len(items), page.count, page.count_reported):
             return
+
+
+def row_fingerprint(call: Any, month: Any = None) -> str:
+    """Identity of a call row, which has no id. An unreadable row is known by its raw data and the
+    month whose listing it came in (its own date may be what is unreadable)."""
+    if call.error:
+        basis = "%s\x1f%s" % (month, json.dumps(call.raw, sort_keys=True, default=str))
+    else:
+        basis = "\x1f".join(str(v) for v in (call.call_date_local, call.src, call.dst, call.duration,
+                                             call.disposition, call.rdr))
+    return hashlib.sha1(basis.encode()).hexdigest()
+
+
+def carry_to_store(carry: dict, rows: list, month: Any = None) -> dict | bool:
+    """The occurrence counts a resumed run needs: rows identical to the next page's first ones
+    share the last date of this page (the report is ordered by date)."""
+    if not rows:
+        return carry or False
+    last_date = rows[-1].call_date_local
+    tail = {row_fingerprint(r, month) for r in rows if r.call_date_local == last_date}
+    return {fp: n for fp, n in carry.items() if fp in tail} or False
+
+
+def overlap(rows: list, month: Any = None) -> str:
+    """The fingerprints (comma-joined) of the rows the next request reads again: the last row;
+    when the page ends with identical rows, all of them and the row before -- a row inserted
+    before a pair would leave a one-row overlap looking unchanged."""
+    tail = [row_fingerprint(rows[-1], month)]
+    for row in reversed(rows[:-1]):
+        tail.append(row_fingerprint(row, month))
+        if tail[-1] != tail[0]:
+            break
+    tail.reverse()
+    if len(tail) == 2 and tail[0] != tail[1]:
+        tail = tail[1:]  # no identical rows at the end
+    if len(rows) > 1:
+        tail = tail[-(len(rows) - 1):]  # the next page must still bring a new row
+    return ",".join(tail)

@@ -3,7 +3,7 @@ from unittest.mock import patch
 
 from odoo.tests import TransactionCase
 
-from ..models import teleum_account, teleum_call_import
+from ..models import teleum_account
 from ..sandbox import TeleumSandbox
 
 DEMO_LOGIN, DEMO_PASSWORD = "demo@example.com", "989864"
@@ -38,7 +38,7 @@ class TeleumCase(TransactionCase):
 
     @contextmanager
     def small_pages(self, size):
-        with patch.object(teleum_call_import, "CALL_PAGE_SIZE", size):
+        with patch.object(teleum_account, "CALL_PAGE_SIZE", size):
             yield
 
     def use_fast_client(self):

@@ -15,7 +15,7 @@ from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import new_test_user, tagged
 
-from ..models.teleum_call_store import TeleumCallStore
+from ..models.teleum_call import TeleumCall
 from ..teleum_api import TeleumClient
 from .common import DEMO_LOGIN, DEMO_PASSWORD, FAST_CLIENT, SECOND_LOGIN, SECOND_PASSWORD, TeleumCase
 
@@ -99,7 +99,7 @@ class FaultCase(TeleumCase):
         """Run the calls sync and kill the process when page ``k + 1`` starts being imported (the
         first ``k`` pages are committed), then throw away what a killed process loses (``crash``
         from :meth:`units`). Not ``assertRaises``: its savepoint would sit inside the emulated unit."""
-        original = TeleumCallStore._import_rows
+        original = TeleumCall._import_rows
         pages = itertools.count(1)
 
         def import_rows(model, *args, **kwargs):
@@ -107,7 +107,7 @@ class FaultCase(TeleumCase):
                 raise KeyboardInterrupt("process killed")  # not an Exception: nothing catches it
             return original(model, *args, **kwargs)
 
-        with patch.object(TeleumCallStore, "_import_rows", import_rows):
+        with patch.object(TeleumCall, "_import_rows", import_rows):
             try:
                 self.account._sync_all(parts=("calls",), **sync_kwargs)
             except KeyboardInterrupt:
@@ -268,7 +268,7 @@ class TestFaults(FaultCase):
         other = self.env["teleum.account"].create({
             "name": "Other", "company_id": company2.id, "api_url": self.sandbox.url,
             "login": SECOND_LOGIN, "password": SECOND_PASSWORD, "history_months": 1})
-        original = TeleumCallStore._import_rows
+        original = TeleumCall._import_rows
         pages = itertools.count(1)
 
         def import_rows(model, account, *args, **kwargs):
@@ -277,7 +277,7 @@ class TestFaults(FaultCase):
             return original(model, account, *args, **kwargs)
 
         with self.small_pages(10), self.units() as _crash:
-            with patch.object(TeleumCallStore, "_import_rows", import_rows):
+            with patch.object(TeleumCall, "_import_rows", import_rows):
                 self.env["teleum.account"]._cron_sync_calls()
             self.assertEqual(self.account.state, "error")
             self.assertIn("simulated crash", self.account.last_error)

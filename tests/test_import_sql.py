@@ -61,7 +61,7 @@ class TestSetBasedImport(TeleumCase):
         patches = [patch.object(type(self.Call), "create", create)]
         if orm:  # the fallback when the insert cannot be done set-based: calls, recordings, notes
             patches += [patch(f"odoo.addons.teleum_telephony.models.{module}.insert_columns", return_value=None)
-                        for module in ("teleum_call_store", "teleum_recording", "teleum_call_chatter")]
+                        for module in ("teleum_call", "teleum_recording")]
         Recording = self.env["teleum.recording"]
         with self.env.cr.savepoint() as savepoint:
             for p in patches:

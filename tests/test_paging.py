@@ -12,8 +12,8 @@ from unittest.mock import patch
 
 from odoo.tests import tagged
 
-from ..models import teleum_call_import
-from ..models.teleum_call_store import TeleumCallStore
+from ..models import teleum_account
+from ..models.teleum_call import TeleumCall
 from .common import DEMO_LOGIN
 from .test_faults import FaultCase
 
@@ -43,7 +43,7 @@ def month_pages(rows, mode):
     row of the one before (the check that the listing did not shift)."""
     if mode.get("ignore_start"):
         return 1
-    size = min(mode.get("cap") or teleum_call_import.CALL_PAGE_SIZE, teleum_call_import.CALL_PAGE_SIZE)
+    size = min(mode.get("cap") or teleum_account.CALL_PAGE_SIZE, teleum_account.CALL_PAGE_SIZE)
     return 1 + math.ceil(max(0, rows - size) / (size - 1))
 
 
@@ -75,13 +75,13 @@ class PagingCase(FaultCase):
 
     def sync(self):
         """Sync the calls; ``self.pages_read``: the answers that brought rows past the overlap."""
-        original, self.pages_read = TeleumCallStore._import_rows, 0
+        original, self.pages_read = TeleumCall._import_rows, 0
 
         def import_rows(model, account, rows, *args, **kwargs):
             self.pages_read += bool(rows)
             return original(model, account, rows, *args, **kwargs)
 
-        with patch.object(TeleumCallStore, "_import_rows", import_rows):
+        with patch.object(TeleumCall, "_import_rows", import_rows):
             self.account._sync_all(parts=("calls",))
         self.assertEqual(self.account.state, "ok", self.account.last_error)
 

@@ -4,7 +4,7 @@ from unittest.mock import patch
 
 from odoo.tests import tagged
 
-from ..models import teleum_account_sync, teleum_call_import
+from ..models import teleum_account
 from ..teleum_api import TeleumClient
 from ..teleum_api.parsers import parse_call
 from .common import SECOND_LOGIN, SECOND_PASSWORD, TeleumCase
@@ -191,9 +191,9 @@ class TestSync(TeleumCase):
 
     def test_two_runs_never_sync_the_same_account_at_once(self):
         with self.env.registry.cursor() as other:
-            other.execute("SELECT pg_advisory_lock(%s, %s)", (teleum_account_sync._LOCK_NAMESPACE, self.account.id))
+            other.execute("SELECT pg_advisory_lock(%s, %s)", (teleum_account._LOCK_NAMESPACE, self.account.id))
             self.account.action_sync()
-            other.execute("SELECT pg_advisory_unlock(%s, %s)", (teleum_account_sync._LOCK_NAMESPACE, self.account.id))
+            other.execute("SELECT pg_advisory_unlock(%s, %s)", (teleum_account._LOCK_NAMESPACE, self.account.id))
         self.assertFalse(self.calls(), "the run found the account busy and left it alone")
         self.assertFalse(self.sandbox.stats()["requests"], "not a single request to Teleum")
         self.account.action_sync()
@@ -220,7 +220,7 @@ class TestSync(TeleumCase):
         """Past the safety interval every page is read again, even if the counts look unchanged."""
         with self.small_pages(10):
             self.account.action_sync()
-            self.account.calls_full_pass = datetime.now() - teleum_call_import.FULL_PASS_EVERY - timedelta(minutes=1)
+            self.account.calls_full_pass = datetime.now() - teleum_account.FULL_PASS_EVERY - timedelta(minutes=1)
             self.sandbox.reset_stats()
             calls = self.calls()
             self.account.action_sync()

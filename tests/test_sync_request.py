@@ -15,8 +15,8 @@ import psycopg2.errors
 from odoo import sql_db
 from odoo.tests import new_test_user, tagged
 
-from ..models import teleum_account_sync
-from ..models.teleum_call_store import TeleumCallStore
+from ..models import teleum_account
+from ..models.teleum_call import TeleumCall
 from ..teleum_api import TeleumClient
 from .common import DEMO_LOGIN, DEMO_PASSWORD, SECOND_LOGIN, SECOND_PASSWORD
 from .test_faults import FaultCase
@@ -35,8 +35,8 @@ class RequestCase(FaultCase):
         """Whether another connection (another worker) can take the account's sync lock now."""
         cr = self.env.registry.cursor()
         try:
-            cr.execute(teleum_account_sync.LOCK_SQL,
-                       (teleum_account_sync._LOCK_NAMESPACE, (account or self.account).id))
+            cr.execute(teleum_account.LOCK_SQL,
+                       (teleum_account._LOCK_NAMESPACE, (account or self.account).id))
             return cr.fetchone()[0]
         finally:
             cr.close()
@@ -45,8 +45,8 @@ class RequestCase(FaultCase):
     def lock_held_elsewhere(self, account=None):
         cr = self.env.registry.cursor()
         try:
-            cr.execute(teleum_account_sync.LOCK_SQL,
-                       (teleum_account_sync._LOCK_NAMESPACE, (account or self.account).id))
+            cr.execute(teleum_account.LOCK_SQL,
+                       (teleum_account._LOCK_NAMESPACE, (account or self.account).id))
             self.assertTrue(cr.fetchone()[0])
             yield
         finally:
@@ -89,14 +89,14 @@ class TestSyncRequest(RequestCase):
         self.assertEqual(self.account.sync_progress, "Sync requested: it starts in a moment.")
 
         seen = []
-        original = TeleumCallStore._import_rows
+        original = TeleumCall._import_rows
 
         def import_rows(model, account, *args, **kwargs):
             seen.append((account.sync_running, account.sync_progress, self.lock_is_free()))
             return original(model, account, *args, **kwargs)
 
-        with self.small_pages(20), patch.object(teleum_account_sync, "REQUEST_BUDGET", 2), \
-                patch.object(TeleumCallStore, "_import_rows", import_rows):
+        with self.small_pages(20), patch.object(teleum_account, "REQUEST_BUDGET", 2), \
+                patch.object(TeleumCall, "_import_rows", import_rows):
             self.env["teleum.account"]._cron_sync_requested()
             self.assertTrue(self.account.sync_requested_at, "one batch of 2 pages: the request goes on")
             self.assertEqual(self.account.sync_progress_pages, 2)
@@ -212,7 +212,7 @@ class TestSyncLock(RequestCase):
         self.assertTrue(self.lock_is_free())
 
     def test_lock_free_after_python_error(self):
-        with patch.object(TeleumCallStore, "_import_rows", side_effect=RuntimeError("simulated bug")):
+        with patch.object(TeleumCall, "_import_rows", side_effect=RuntimeError("simulated bug")):
             self.account._sync_all(parts=("calls",))
         self.assertIn("simulated bug", self.account.last_error)
         self.assertTrue(self.lock_is_free())
@@ -223,7 +223,7 @@ class TestSyncLock(RequestCase):
             model.env.cr.execute("DO $$ BEGIN RAISE EXCEPTION 'concurrent update' "
                                  "USING ERRCODE = 'serialization_failure'; END $$")
 
-        with patch.object(TeleumCallStore, "_import_rows", import_rows), \
+        with patch.object(TeleumCall, "_import_rows", import_rows), \
                 self.assertRaises(psycopg2.errors.SerializationFailure), self.env.cr.savepoint():
             self.account._sync_all(parts=("calls",))
         self.env.invalidate_all(flush=False)
@@ -239,8 +239,8 @@ class TestSyncLock(RequestCase):
                                      "USING ERRCODE = 'serialization_failure'; END $$")
             return original(model, account, *args, **kwargs)
 
-        original = TeleumCallStore._import_rows
-        with self.units(), patch.object(TeleumCallStore, "_import_rows", import_rows):
+        original = TeleumCall._import_rows
+        with self.units(), patch.object(TeleumCall, "_import_rows", import_rows):
             self.env["ir.cron.trigger"].search([]).unlink()
             self.env["teleum.account"]._cron_sync_requested()
             self.assertTrue(self.lock_is_free())
@@ -260,7 +260,7 @@ class TestSyncLock(RequestCase):
              "cr.execute(sys.argv[2], (int(sys.argv[3]), int(sys.argv[4])))\n"
              "print(cr.fetchone()[0], flush=True)\n"
              "time.sleep(300)\n",
-             json.dumps(params), teleum_account_sync.LOCK_SQL, str(teleum_account_sync._LOCK_NAMESPACE),
+             json.dumps(params), teleum_account.LOCK_SQL, str(teleum_account._LOCK_NAMESPACE),
              str(self.account.id)],
             stdout=subprocess.PIPE, text=True)
         self.addCleanup(holder.wait)
