@@ -36,7 +36,7 @@ from odoo.exceptions import UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from ..teleum_api import DEFAULT_URL, TeleumClient, TeleumError
-from ..teleum_api.paging import carry_to_store, count_is_total, listing_ends, row_fingerprint, same_rows
+from ..teleum_api.paging import carry_to_store, count_is_total, listing_ends, overlap, row_fingerprint, same_rows
 from ..teleum_api.redact import redact
 
 _logger = logging.getLogger(__name__)
@@ -783,12 +783,12 @@ class TeleumAccount(models.Model):
                 # Read the rows we ended on again (``last``, see teleum_api.paging.overlap): if they are not the
                 # same, the listing shifted under us (a late record was inserted) and the month is
                 # read again.
-                overlap = last.split(",") if last else []
-                start = offset - len(overlap) if offset else offset
+                reread = last.split(",") if last else []
+                start = offset - len(reread) if offset else offset
                 page = client.report_calls(month.year, month.month, start=start, limit=CALL_PAGE_SIZE)
                 rows = page.calls
-                if start < offset and [row_fingerprint(r, month) for r in rows[:len(overlap)]] == overlap:
-                    rows = rows[len(overlap):]  # where we ended: the listing did not shift
+                if start < offset and [row_fingerprint(r, month) for r in rows[:len(reread)]] == reread:
+                    rows = rows[len(reread):]  # where we ended: the listing did not shift
                 elif start > 0 and same_rows(first, rows) and not self._beyond(first, page):
                     # The server ignores start/limit: its answer at 0 was the whole month (imported).
                     rows = []
