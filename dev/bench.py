@@ -555,6 +555,31 @@ def capture_sql(cr, func):
     return captured
 
 
+def add_rule(env):
+    """An automation rule "on save" of calls whose action does a little work per call, as admins write them."""
+    action = env["ir.actions.server"].create({
+        "name": "Bench: note long calls", "model_id": env["ir.model"]._get_id("teleum.call"), "state": "code",
+        "code": "records.filtered(lambda c: c.duration > 3600).mapped('remote_number')",
+    })
+    env["base.automation"].create({
+        "name": "Bench: every call", "model_id": env["ir.model"]._get_id("teleum.call"),
+        "trigger": "on_create_or_write", "action_server_ids": [(6, 0, action.ids)],
+    })
+    progress("automation rule on teleum.call created")
+
+
+def import_paths(env):
+    """How the import stores each model in this database: set-based, or the ORM and why."""
+    from odoo.addons.teleum_telephony.tools.sql_create import set_based_refusal
+
+    paths = {}
+    for model in ("teleum.call", "teleum.recording"):
+        reason = set_based_refusal(env[model])
+        paths[model] = "ORM create()/write(): " + reason if reason else "set-based (COPY / UPDATE): nothing extends it"
+    paths["mail.message"] = "ORM: mail.thread._message_create() (always)"
+    return paths
+
+
 def expected_pages(count, size):
     """Pages the sync reads for a month of ``count`` rows: each page after the first re-reads the
     last row of the previous one (the check that the listing did not shift), so it brings size-1."""
@@ -584,6 +609,8 @@ def print_table(a, r):
     w(f"Teleum call-import benchmark — {n:,} calls in {len(months)} month(s) read, {r['contacts']:,} contacts, "
       f"page size {r['page_size']}, {os.cpu_count()} CPUs")
     w(f"recordings linked to calls: {r['recording_links'][0]:,} (digest {r['recording_links'][1]})")
+    for model, path in r["paths"].items():
+        w(f"import path of {model}: {path}")
     w("=" * 100)
     fmt = "{:<52} {:>22}  {}"
     w(fmt.format("measure", "value", "goal"))
@@ -697,6 +724,7 @@ def main():
     parser.add_argument("--json", default="", help="also write the raw results as JSON here")
     parser.add_argument("--scale", type=int, default=0, help="then put this many calls in with SQL and time screens")
     parser.add_argument("--screens-only", action="store_true", help="skip the import part")
+    parser.add_argument("--rule", action="store_true", help="an automation rule on teleum.call before the import")
     a = parser.parse_args()
 
     config.parse_config(["-c", a.conf, "-d", a.db, "--log-level=warn"])
@@ -713,6 +741,10 @@ def main():
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
         account_id = bench.setup(env)
+        if a.rule:
+            add_rule(env)
+        r["paths"] = import_paths(env)
+        cr.commit()
         timers = install_timers(env)
         account = env["teleum.account"].browse(account_id)
         client = account._get_client()

@@ -2,6 +2,8 @@ from . import teleum_binding_mixin
 from . import teleum_type_label_mixin
 from . import teleum_write_through_mixin
 from . import crm_lead
+from . import mail_message
+from . import mail_thread
 from . import res_company
 from . import res_config_settings
 from . import res_partner

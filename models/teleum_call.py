@@ -28,7 +28,8 @@ from datetime import timedelta
 import pytz
 from markupsafe import Markup
 
-from odoo import _, api, fields, models
+from odoo import Command, _, api, fields, models
+from odoo.exceptions import UserError
 from odoo.osv import expression
 from odoo.tools import SQL, format_datetime
 from odoo.tools.mail import generate_tracking_message_id
@@ -90,15 +91,16 @@ class TeleumCall(models.Model):
     user_id = fields.Many2one("res.users", "Agent")  # indexed with the date in init()
     partner_id = fields.Many2one("res.partner", "Contact")  # indexed with the date in init()
     recording_id = fields.Many2one("teleum.recording", "Recording", readonly=True)
-    has_recording = fields.Boolean(compute="_compute_has_recording", store=True)
+    has_recording = fields.Boolean(compute="_compute_has_recording", store=True, precompute=True)
     fingerprint = fields.Char(required=True, readonly=True)
     occurrence = fields.Integer(required=True, default=1, readonly=True, aggregator=None)
     listing_month = fields.Char("Report month", readonly=True,
                                 help="The month of Teleum's report this row came in (YYYY-MM).")
     parse_error = fields.Char(readonly=True, help="Why this row of Teleum's report could not be read.")
     raw = fields.Text("Teleum row", readonly=True, help="Kept for rows that could not be read.")
-    missed = fields.Boolean(compute="_compute_missed", store=True)  # partial index in init()
-    missed_rate = fields.Float("Missed (%)", compute="_compute_missed", store=True, aggregator="avg",
+    # precomputed: create() writes each new call once (not once more for these)
+    missed = fields.Boolean(compute="_compute_missed", store=True, precompute=True)  # partial index in init()
+    missed_rate = fields.Float("Missed (%)", compute="_compute_missed", store=True, precompute=True, aggregator="avg",
                                help="100 for a missed inbound call, 0 otherwise: its average over inbound "
                                     "calls is the missed rate.")
     # a lead's calls are found by its numbers; this index serves deleting or merging leads (SET NULL)
@@ -233,6 +235,28 @@ class TeleumCall(models.Model):
         return sorted(groups, key=lambda group: tuple(
             key(group.get(g), t == "many2one") for g, t in zip(levels, types)))
 
+    # ------------------------------------------------------------------ CRUD
+    # What people may change on a call; every other field of this module stored on a call is what
+    # the PBX reported (date, numbers, duration, status, recording, listing…), written by the
+    # import only (in sudo). A field another module adds is that module's business.
+    _TELEUM_USER_FIELDS = frozenset({"partner_id", "lead_id", "user_id", "result_id", "note"})
+
+    def write(self, vals):
+        if not self.env.su:
+            self._teleum_check_user_write(vals)
+        return super().write(vals)
+
+    def _teleum_check_user_write(self, vals):
+        """Refuse a user's change of what Teleum reported, and of the agent unless a manager."""
+        locked = [name for name in vals if name in self._fields and name not in self._TELEUM_USER_FIELDS
+                  and "teleum_telephony" in self._fields[name]._modules]
+        if locked:
+            raise UserError(_(
+                "Only the Teleum import changes what Teleum reported about a call: %(fields)s.",
+                fields=", ".join(self._fields[name]._description_string(self.env) for name in locked)))
+        if "user_id" in vals and not self.env.user.has_group("teleum_telephony.group_teleum_manager"):
+            raise UserError(_("Only telephony managers can give a call to another agent."))
+
     # ------------------------------------------------------------------ actions
     def action_open_partner(self):
         self.ensure_one()
@@ -295,6 +319,7 @@ class TeleumCall(models.Model):
         ``last_page``: the page ends the month's listing. The call-backs of earlier pages wait
         for it (see ``_after_import``), so it settles them even when it brings nothing new.
         """
+        self = self.sudo()  # what the PBX reported is written by the import only (see write())
         if not rows:
             if last_page:
                 self._teleum_settle_pending(account.company_id)
@@ -341,12 +366,14 @@ class TeleumCall(models.Model):
 
     @api.model
     def _store_calls(self, vals_list, orm=False):
-        """Store one page of new calls: ``create()``, or one INSERT for the whole page.
+        """Store one page of new calls: ``create()``, or one COPY for the whole page.
 
-        The INSERT (tools/sql_create.py) leaves every row as ``create()`` would (defaults, stored
-        computed fields, log columns, constraints, the company check, other models' dependent
-        fields) — a test stores the same page both ways and compares the rows — in a fraction of
-        its time: create() computes ``missed`` after the INSERT and writes the rows a second time.
+        ``create()`` whenever anything else could be watching (another module extending
+        teleum.call, an automation rule on it, another module's stored field: see
+        ``tools.sql_create.set_based_refusal``), so that all of them see every call. Otherwise the
+        COPY leaves every row as ``create()`` would (defaults, stored computed fields, log columns,
+        constraints, the company check, other models' dependent fields) — a test stores the same
+        page both ways and compares the rows — in less time.
         """
         columns = None if orm else self._sql_insert_columns(vals_list)
         if columns is None:
@@ -748,29 +775,12 @@ class TeleumCall(models.Model):
                 "date": call.call_date,
                 "email_add_signature": False,
             }))
-        rows = []
+        # mail's own API, so that mail.message's create() (and whatever extends it) sees each
+        # note; the note knows its call (teleum_call_ids), written by the same create()
         for model, items in by_model.items():
-            messages = self._teleum_insert_messages(model, [vals for _call, vals in items])
-            rows += [(call.id, message.id) for (call, _vals), message in zip(items, messages, strict=True)]
-        self.env.cr.execute(
-            "INSERT INTO teleum_call_note_rel (call_id, message_id) SELECT * FROM unnest(%s::int[], %s::int[])",
-            ([r[0] for r in rows], [r[1] for r in rows]))
+            self.env[model].sudo()._message_create(
+                [dict(vals, teleum_call_ids=[Command.link(call.id)]) for call, vals in items])
         self.invalidate_model(["teleum_note_ids"])
-
-    @api.model
-    def _teleum_insert_messages(self, model, vals_list):
-        """The notes' messages: one INSERT leaving the rows _message_create() leaves (a first
-        import of a busy day posts thousands of notes; create() sanitizes each body twice and
-        writes field by field), or _message_create() itself when the INSERT cannot be the same."""
-        Message = self.env["mail.message"].sudo()
-        columns = insert_columns(Message, vals_list)
-        if columns is None:
-            return self.env[model].sudo()._message_create(vals_list)
-        messages = sql_create(Message, vals_list, columns)
-        # as mail.message's create() does for the records now holding a new message
-        if issubclass(self.pool[model], self.pool["mail.thread"]):
-            self.env[model].invalidate_model(["message_ids", "message_needaction", "message_needaction_counter"])
-        return messages
 
     @api.model
     def _teleum_note_labels(self):
@@ -810,10 +820,8 @@ class TeleumCall(models.Model):
             title, Markup(" · ").join(d for d in details if d), Markup(" · ").join(links))
 
     def _teleum_refresh_notes(self):
-        """The recording arrived after the call was noted: give its notes the player link.
-
-        One UPDATE for all the notes: a first import links tens of thousands of recordings at
-        once, and an ORM write per message (access checks, bus updates) cost minutes there."""
+        """The recording arrived after the call was noted: give its notes the player link (through
+        mail.message's write(); a first import pairs most recordings before noting their calls)."""
         calls = self.sudo().browse(list(self._teleum_noted_ids())).filtered("recording_id")
         records = {}  # (model, id): the noted record, read in one batch per model
         ids_by_model = {}
@@ -831,10 +839,9 @@ class TeleumCall(models.Model):
                     if (call.id, lang) not in rendered:
                         rendered[call.id, lang] = call.with_context(lang=lang)._teleum_note_body()
                     bodies[message.id] = rendered[call.id, lang]
-        if bodies:
-            self.env["mail.message"].flush_model(["body"])
-            self.env.cr.execute(
-                """UPDATE mail_message m SET body = b.body, write_date = now() AT TIME ZONE 'UTC'
-                     FROM unnest(%s::int[], %s::text[]) AS b(id, body) WHERE m.id = b.id""",
-                (list(bodies), [str(body) for body in bodies.values()]))
-            self.env["mail.message"].invalidate_model(["body"])
+        Message = self.env["mail.message"].sudo()
+        by_body = {}  # one write() for the notes that get the same body
+        for message_id, body in bodies.items():
+            by_body.setdefault(body, []).append(message_id)
+        for body, message_ids in by_body.items():
+            Message.browse(message_ids).write({"body": body})

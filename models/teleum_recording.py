@@ -2,7 +2,7 @@ import pytz
 
 from odoo import api, fields, models
 
-from ..tools.sql_create import insert_columns, sql_create
+from ..tools.sql_create import insert_columns, set_based_refusal, sql_create
 
 
 class TeleumRecording(models.Model):
@@ -95,7 +95,13 @@ class TeleumRecording(models.Model):
             self._point_at_calls([p[0] for p in pairs], [p[1] for p in pairs])
 
     def _point_at_calls(self, rec_ids, call_ids):
-        """One UPDATE: each recording of ``rec_ids`` belongs to the call at the same place in ``call_ids``."""
+        """Each recording of ``rec_ids`` belongs to the call at the same place in ``call_ids``: one
+        UPDATE, or a write() each when anything else watches recordings (set_based_refusal)."""
+        if set_based_refusal(self):
+            Recording = self.sudo()
+            for rec_id, call_id in zip(rec_ids, call_ids, strict=True):
+                Recording.browse(rec_id).write({"call_id": call_id})
+            return
         self.env.cr.execute(
             """UPDATE teleum_recording r SET call_id = p.cid, write_uid = %(uid)s, write_date = now() AT TIME ZONE 'UTC'
                  FROM unnest(%(rids)s::int[], %(cids)s::int[]) AS p(rid, cid) WHERE r.id = p.rid""",
@@ -117,7 +123,7 @@ class TeleumRecording(models.Model):
         # would otherwise run after the UPDATE below and write False over it
         self.env["teleum.call"].flush_model(["account_id", "call_date", "src", "dst", "recording_id", "occurrence",
                                              "has_recording"])
-        self.flush_recordset(["account_id", "call_date", "src", "dst"])
+        self.flush_recordset(["account_id", "call_date", "src", "dst", "call_id"])
         # no call waiting in their dates (a first import reads the recordings before the calls):
         # nothing to pair, without ranking every recording of the month
         self.env.cr.execute(
@@ -154,6 +160,12 @@ class TeleumRecording(models.Model):
         if not pairs:
             return
         rec_ids, call_ids = [p[0] for p in pairs], [p[1] for p in pairs]
+        Call = self.env["teleum.call"].sudo()
+        if set_based_refusal(Call):  # another module or an automation rule sees each call change
+            for rec_id, call_id in pairs:
+                Call.browse(call_id).write({"recording_id": rec_id})
+            self._point_at_calls(rec_ids, call_ids)
+            return
         self.env.cr.execute(
             """UPDATE teleum_call c SET recording_id = p.rid, has_recording = true,
                       write_uid = %(uid)s, write_date = now() AT TIME ZONE 'UTC'

@@ -6,6 +6,7 @@ from odoo.tools import SQL
 
 from ..teleum_api import TeleumError, TeleumTransientError
 from ..tools import bare_email
+from ..tools.sql_create import set_based_refusal
 
 _logger = logging.getLogger(__name__)
 
@@ -335,10 +336,32 @@ class TeleumSip(models.Model):
         lines._teleum_attribute_batch(None)
 
     def _teleum_attribute_batch(self, limit):
-        """One set-based UPDATE of at most ``limit`` calls (None: all); lines whose calls are all
-        given are marked done. Returns how many calls were given."""
-        self.env["teleum.call"].flush_model(["sip_id", "user_id"])
+        """Give at most ``limit`` calls (None: all) to their lines' users, in one UPDATE unless
+        something else watches calls; lines whose calls are all given are marked done. Returns how
+        many calls were given."""
+        Call = self.env["teleum.call"].sudo()
+        Call.flush_model(["sip_id", "user_id"])
         self.flush_recordset(["user_id", "calls_user_id"])
+        if set_based_refusal(Call):
+            # another module or an automation rule sees each call change: write() per line
+            self.env.cr.execute(SQL("SELECT c.id, s.user_id %s LIMIT %s", self._attributable_sql(), limit))
+            by_user = {}
+            for call_id, user_id in self.env.cr.fetchall():
+                by_user.setdefault(user_id, []).append(call_id)
+            for user_id, call_ids in by_user.items():
+                Call.browse(call_ids).write({"user_id": user_id})
+            Call.flush_model(["user_id"])
+            done = sum(len(ids) for ids in by_user.values())
+        else:
+            done = self._teleum_attribute_sql(limit)
+        if limit is None or done < limit:
+            for line in self:
+                line.with_context(teleum_sync=True).calls_user_id = line.user_id
+        if done:
+            _logger.info("Teleum SIP lines %s: %d calls given to the lines' users", self.ids, done)
+        return done
+
+    def _teleum_attribute_sql(self, limit):
         self.env.cr.execute(SQL(
             """UPDATE teleum_call c SET user_id = s.user_id, write_uid = %s, write_date = now() AT TIME ZONE 'UTC'
                  FROM teleum_sip s
@@ -347,11 +370,6 @@ class TeleumSip(models.Model):
         ))
         done = self.env.cr.rowcount
         self.env["teleum.call"].invalidate_model(["user_id"], flush=False)
-        if limit is None or done < limit:
-            for line in self:
-                line.with_context(teleum_sync=True).calls_user_id = line.user_id
-        if done:
-            _logger.info("Teleum SIP lines %s: %d calls given to the lines' users", self.ids, done)
         return done
 
     @api.model

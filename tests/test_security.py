@@ -440,3 +440,46 @@ class TestSecurityBadInput(TeleumCase):
         self.assertEqual(problems, [])
         for write in ("editForward", "editSIP", "connectTariff", "deleteForward", "deleteSIP", "moveForward"):
             self.assertEqual(self.sent(write), 0, write)
+
+
+@tagged("post_install", "-at_install")
+class TestSecurityPbxFields(SecurityCase):
+    """What the PBX reported about a call is written by the import only, whoever asks over RPC."""
+
+    def test_users_cannot_rewrite_a_call(self):
+        missed = self.env["teleum.call"].search([("account_id", "=", self.account.id), ("missed", "=", True)],
+                                                limit=1)
+        self.assertTrue(missed)
+        missed.user_id = self.own
+        before = missed.read(["duration", "status", "missed", "call_date", "src"])[0]
+        for user in (self.own, self.salesman, self.manager, self.admin):  # each may write the call's contact
+            for vals in ({"duration": 999, "status": "answered"}, {"call_date": "2020-01-01 00:00:00"},
+                         {"src": "79990000000"}, {"recording_id": False}, {"listing_month": "2001-01"}):
+                with self.subTest(user=user.login, vals=vals), \
+                        self.assertRaisesRegex(UserError, "what Teleum reported"):
+                    self.env["teleum.call"].with_user(user).browse(missed.id).write(vals)
+        self.env.invalidate_all()
+        self.assertEqual(missed.read(["duration", "status", "missed", "call_date", "src"])[0], before)
+        self.assertTrue(missed.missed, "still missed: the statistics and call-backs tell the truth")
+
+    def test_what_people_may_change(self):
+        call = self.own_call
+        lead = self.env["crm.lead"].create({"name": "Lead of the call"})
+        partner = self.env["res.partner"].create({"name": "Contact of the call"})
+        self.env["teleum.call"].with_user(self.own).browse(call.id).write({"partner_id": partner.id,
+                                                                           "lead_id": lead.id})
+        self.assertEqual((call.partner_id, call.lead_id), (partner, lead))
+        # the agent: managers only
+        with self.assertRaises(UserError):
+            self.env["teleum.call"].with_user(self.salesman).browse(call.id).write({"user_id": self.salesman.id})
+        self.env["teleum.call"].with_user(self.manager).browse(call.id).write({"user_id": self.salesman.id})
+        self.assertEqual(call.user_id, self.salesman)
+
+    def test_the_import_still_updates_calls(self):
+        """A recording listed after its call: the import pairs them, whoever triggered the sync."""
+        recording = self.own_call.recording_id
+        self.own_call.recording_id = False
+        recording.call_id = False
+        recording.with_user(self.manager)._link_calls()
+        self.assertEqual(self.own_call.recording_id, recording)
+        self.assertTrue(self.own_call.has_recording)

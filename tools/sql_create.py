@@ -7,7 +7,9 @@ depends on the new rows elsewhere, invalidate the one2many caches of the records
 check constraints and companies. ``insert_columns()`` refuses (returns ``None``: the caller uses
 ``create()``) what cannot be done the same way: a stored computed field it is not told how to
 fill, translated or company-dependent columns, ``_inherits``, ``_parent_store``, a value for a
-field without a column. Tests store the same records both ways and compare the rows.
+field without a column, and any model that another module (or an automation rule) extends:
+``set_based_refusal()`` says why, and then every record goes through ``create()`` so that those
+extensions see it. Tests store the same records both ways and compare the rows.
 """
 
 import io
@@ -19,6 +21,33 @@ from odoo import models
 _PLAIN = ("char", "text", "selection", "many2one", "many2one_reference", "date", "datetime", "reference")
 
 
+# The ORM methods a set-based insert or update goes around: if any module but the addon itself
+# (or an automation rule, which patches them at run time) overrides one, only the ORM will do.
+_BYPASSED = ("create", "_create", "write", "_write", "modified", "_validate_fields")
+
+
+def set_based_refusal(model, module="teleum_telephony"):
+    """Why records of ``model`` must be created and changed through the ORM in this database, or
+    None when it is proven that nothing but ``module`` extends them: no other module's class in the
+    model's MRO defines a method the set-based path goes around (base_automation patches them on
+    the registry's class when a rule exists), no automation rule on the model, no stored field of
+    another module (its value or its compute would be skipped)."""
+    for cls in type(model).__mro__:
+        if cls in (models.BaseModel, models.Model, models.AbstractModel):
+            break
+        owner = getattr(cls, "_module", None)
+        for name in _BYPASSED:
+            if name in vars(cls) and owner != module:
+                return "%s.%s is overridden (by %s)" % (model._name, name, owner or "a patch, e.g. an automation rule")
+    if "base.automation" in model.env and model.env["base.automation"].sudo().with_context(
+            active_test=False).search_count([("model_name", "=", model._name)], limit=1):
+        return "an automation rule watches %s" % model._name
+    for fname, field in model._fields.items():
+        if field.store and fname not in models.MAGIC_COLUMNS and field._module not in (module, None):
+            return "%s.%s is a stored field of %s" % (model._name, fname, field._module)
+    return None
+
+
 def insert_columns(model, vals_list, computes=None):
     """The columns of a set-based insert of ``vals_list`` into ``model``, or None when only create() will do.
 
@@ -26,7 +55,7 @@ def insert_columns(model, vals_list, computes=None):
     computed fields the caller fills itself.
     """
     computes = computes or {}
-    if model._inherits or model._parent_store:
+    if model._inherits or model._parent_store or set_based_refusal(model):
         return None
     stored = {fn: f for fn, f in model._fields.items()
               if f.store and f.column_type and fn not in models.MAGIC_COLUMNS}
