@@ -11,14 +11,20 @@ PGHOST=127.0.0.1
 PGUSER_ODOO=odoo
 MODULE=teleum_telephony
 PGPORT_FILE="$DEV/pgport"             # the port this checkout's cluster last started on
+# The first port tried when none is remembered (TELEUM_PGPORT_DEFAULT: for tests of the port choice).
+DEFAULT_PGPORT=${TELEUM_PGPORT_DEFAULT:-55432}
 # Final value set by ensure_pg: TELEUM_PGPORT, else the running cluster's, else the remembered one.
 PGPORT=${TELEUM_PGPORT:-$(cat "$PGPORT_FILE" 2>/dev/null || true)}
-case $PGPORT in ''|*[!0-9]*) PGPORT=55432 ;; esac
-export PGPORT PGHOST
+case $PGPORT in ''|*[!0-9]*) PGPORT=$DEFAULT_PGPORT ;; esac
+# No connection waits forever on a port held by something that accepts and never answers (a
+# tunnel, a hung server): libpq's connect timeout, read by psql, createdb, dropdb and Odoo's psycopg2.
+PGCONNECT_TIMEOUT=${PGCONNECT_TIMEOUT:-10}
+export PGPORT PGHOST PGCONNECT_TIMEOUT
 
 log() { printf '\033[1m[teleum]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[31m[teleum] %s\033[0m\n' "$*" >&2; exit 1; }
 case ${TELEUM_PGPORT:-0} in *[!0-9]*) die "TELEUM_PGPORT=$TELEUM_PGPORT is not a port number (for example: export TELEUM_PGPORT=55440)" ;; esac
+case $DEFAULT_PGPORT in ''|*[!0-9]*) die "TELEUM_PGPORT_DEFAULT=$DEFAULT_PGPORT is not a port number" ;; esac
 
 check_odoo() {
   if [ ! -f "$ODOO_SRC/odoo-bin" ] || [ ! -d "$ODOO_SRC/odoo/addons/base" ]; then
@@ -77,9 +83,11 @@ pg_running_port() {
   sed -n 4p "$PGDATA_DIR/postmaster.pid"
 }
 
-# Create (once) and start this checkout's cluster. The port: TELEUM_PGPORT if given; else a
-# running cluster keeps its own; else the remembered port (55432 the first time) if free, or the
-# next free one. The choice is remembered in .dev/pgport, so that dev/run and dev/test agree.
+# Create (once) and start this checkout's cluster. The port: TELEUM_PGPORT if given (a port held
+# by anything else stops the command, naming it); else a running cluster keeps its own; else the
+# remembered port (55432 the first time) if free, or the next free one: a port is taken when
+# anything listens on it, PostgreSQL or not, so one held by a hung process is passed over without
+# connecting to it. The choice is remembered in .dev/pgport, so that dev/run and dev/test agree.
 ensure_pg() {
   local bin data=$PGDATA_DIR running tries
   bin=$(pg_bindir)
@@ -98,6 +106,8 @@ ensure_pg() {
     PGPORT=$running
   elif [ -n "${TELEUM_PGPORT:-}" ]; then
     PGPORT=$TELEUM_PGPORT
+    [ "$(free_port "$PGPORT")" = "$PGPORT" ] \
+      || die "TELEUM_PGPORT=$PGPORT: port $PGPORT on $PGHOST is held by $(pg_port_holder "$PGPORT"), and this checkout's cluster ($data) is not running: choose a free port (export TELEUM_PGPORT=$(free_port $((PGPORT + 1)))), or unset TELEUM_PGPORT to take the first free one from $DEFAULT_PGPORT"
   else
     PGPORT=$(free_port "$PGPORT")
   fi
@@ -143,10 +153,28 @@ CONF
   fi
   echo "$PGPORT" > "$PGPORT_FILE"
   exec 9>&-
-  as_pg "$bin/psql" -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -tAc \
-    "SELECT 1 FROM pg_roles WHERE rolname='$PGUSER_ODOO'" | grep -q 1 \
-    || as_pg "$bin/psql" -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -qc \
-      "CREATE ROLE $PGUSER_ODOO LOGIN CREATEDB"
+  as_pg "$bin/pg_isready" -q -t 10 -h "$PGHOST" -p "$PGPORT" \
+    || die "This checkout's PostgreSQL ($data) does not answer on $PGHOST:$PGPORT within 10 s (see $data/server.log); restart it: $(as_pg_hint) $bin/pg_ctl -D $data restart"
+  pg_sql postgres "SELECT 1 FROM pg_roles WHERE rolname='$PGUSER_ODOO'" | grep -q 1 \
+    || pg_sql postgres "CREATE ROLE $PGUSER_ODOO LOGIN CREATEDB" \
+    || die "Could not create the role $PGUSER_ODOO on $PGHOST:$PGPORT (see above)"
+}
+
+# pg_sql DB SQL: one statement as postgres on this checkout's cluster ($PGPORT), rows printed
+# unaligned; bounded (PGCONNECT_TIMEOUT for the connection, 120 s in all).
+pg_sql() {
+  as_pg timeout 120 "$(pg_bindir)/psql" -X -h "$PGHOST" -p "$PGPORT" -U postgres -d "$1" -qtAc "$2"
+}
+
+# pg_port_holder PORT: what holds PORT, in words, for the messages (pg_isready, 3 s at most).
+pg_port_holder() {
+  local rc=0
+  as_pg "$(pg_bindir)/pg_isready" -q -t 3 -h "$PGHOST" -p "$1" || rc=$?
+  case $rc in
+    0) echo "another PostgreSQL server" ;;
+    1) echo "a PostgreSQL server that refuses connections (starting up?)" ;;
+    *) echo "something that accepts connections but does not answer as PostgreSQL (within 3 s)" ;;
+  esac
 }
 
 # "runuser -u postgres --" when run as root: for the commands the messages suggest.
@@ -184,7 +212,8 @@ write_conf() {
   } > "$file"
 }
 
-# free_port START: the first TCP port from START on that nothing listens on (127.0.0.1).
+# free_port START: the first TCP port from START on that nothing listens on (127.0.0.1): a bind
+# test, which never waits for whatever holds a port.
 free_port() {
   python3 - "$1" <<'PY'
 import socket, sys
@@ -236,8 +265,7 @@ ensure_template_db() {
   bin=$(pg_bindir)
   deps=$("$PY" -c "import ast,sys; print(','.join(ast.literal_eval(open('$ROOT/__manifest__.py').read())['depends']))")
   stamp="$deps|$(sha1sum "$ODOO_SRC/odoo/release.py" | cut -c1-12)"
-  if as_pg "$bin/psql" -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -tAc \
-      "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname='$TEMPLATE_DB'" \
+  if pg_sql postgres "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname='$TEMPLATE_DB'" \
       | grep -qxF "$stamp"; then
     return
   fi
@@ -246,8 +274,7 @@ ensure_template_db() {
   write_conf "$DEV/template.conf" "$TEMPLATE_DB"
   odoo_bin -c "$DEV/template.conf" -d "$TEMPLATE_DB" -i "$deps" --stop-after-init --without-demo=all \
     --log-level=warn --logfile="$DEV/template.log" || { tail -30 "$DEV/template.log"; die "Template build failed"; }
-  as_pg "$bin/psql" -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -qc \
-    "COMMENT ON DATABASE $TEMPLATE_DB IS '$stamp'"
+  pg_sql postgres "COMMENT ON DATABASE $TEMPLATE_DB IS '$stamp'"
 }
 
 # ---------------------------------------------------------------- the helpdesk bridge
@@ -282,10 +309,8 @@ ensure_helpdesk_template_db() {
   local bin stamp
   bin=$(pg_bindir)
   ensure_template_db
-  stamp="$(as_pg "$bin/psql" -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -tAc \
-    "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname='$TEMPLATE_DB'")|$(cat "$OCA_DIR/.requirements.sha")"
-  if as_pg "$bin/psql" -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -tAc \
-      "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname='$HELPDESK_TEMPLATE_DB'" \
+  stamp="$(pg_sql postgres "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname='$TEMPLATE_DB'")|$(cat "$OCA_DIR/.requirements.sha")"
+  if pg_sql postgres "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname='$HELPDESK_TEMPLATE_DB'" \
       | grep -qxF "$stamp"; then
     return
   fi
@@ -298,6 +323,5 @@ ensure_helpdesk_template_db() {
   odoo_bin -c "$DEV/template-helpdesk.conf" -d "$HELPDESK_TEMPLATE_DB" -i helpdesk_mgmt --stop-after-init \
     --without-demo=all --log-level=warn --logfile="$DEV/template-helpdesk.log" \
     || { tail -30 "$DEV/template-helpdesk.log"; die "Helpdesk template build failed"; }
-  as_pg "$bin/psql" -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -qc \
-    "COMMENT ON DATABASE $HELPDESK_TEMPLATE_DB IS '$stamp'"
+  pg_sql postgres "COMMENT ON DATABASE $HELPDESK_TEMPLATE_DB IS '$stamp'"
 }
