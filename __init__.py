@@ -1,2 +1,2 @@
-from . import controllers, models, wizard
+from . import controllers, models, report, wizard
 from .hooks import uninstall_hook

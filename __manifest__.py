@@ -9,7 +9,7 @@
     "development_status": "Beta",
     # GitHub logins of the people who answer for the module (OCA's maintainer field); none published yet
     "maintainers": [],
-    "depends": ["mail", "contacts", "crm", "phone_validation"],
+    "depends": ["mail", "contacts", "crm", "phone_validation", "digest"],
     "external_dependencies": {"python": ["requests", "phonenumbers"]},
     "data": [
         "security/teleum_security.xml",
@@ -17,6 +17,7 @@
         "data/ir_cron_data.xml",
         "data/ir_cron_attribution.xml",
         "data/mail_activity_type_data.xml",
+        "data/digest_data.xml",
         "views/teleum_account_views.xml",
         "wizard/teleum_get_number_views.xml",
         "wizard/teleum_sip_delete_views.xml",
@@ -24,6 +25,8 @@
         "views/teleum_forward_views.xml",
         "views/teleum_sip_views.xml",
         "views/teleum_call_views.xml",
+        "report/teleum_call_report_views.xml",
+        "views/digest_digest_views.xml",
         "views/teleum_tariff_views.xml",
         "views/res_config_settings_views.xml",
         "views/res_config_settings_chatter_views.xml",

@@ -321,7 +321,7 @@ class Bench:
             row = dict(vals, create_uid=uid, create_date=now, write_uid=uid, write_date=now,
                        has_recording=False)
             row.setdefault("lead_id", False)  # only the rows of callers known as leads have it
-            row["missed"], row["missed_rate"] = Call._missed_values(vals["direction"], vals["status"])
+            row["missed"] = Call._missed_values(vals["direction"], vals["status"])
             out.append({k: None if v is False and k not in ("missed", "has_recording") else v
                         for k, v in row.items()})
         return out
@@ -340,7 +340,7 @@ class Bench:
 
     def index_costs(self, env, sql_pages, sample=20000):
         """Insert cost of each index of teleum_call alone: a sample of the rows into the bare copy
-        with only that index, against the bare copy without it; likewise the hourly statistics' trigger."""
+        with only that index, against the bare copy without it; likewise the calls analysis' statistics trigger."""
         cr = env.cr
         sample_pages, n = [], 0
         for rows in sql_pages:
@@ -373,25 +373,26 @@ class Bench:
             costs[name] = min(alone) - min(base)
             bases.append(min(base))
         cr.execute("DROP INDEX IF EXISTS bench_one_idx")
-        # the hourly statistics' statement trigger, alone, writing into a copy of their table
-        from odoo.addons.teleum_telephony.models.teleum_call_hourly import TRIGGER_FUNCTION
-        cr.execute("CREATE TABLE bench_call_hourly (LIKE teleum_call_hourly INCLUDING ALL)")
-        cr.execute(TRIGGER_FUNCTION.replace("teleum_call_hourly", "bench_call_hourly"))
+        # the calls analysis' statement trigger, alone, writing into a copy of its table
+        from odoo.addons.teleum_telephony.report.teleum_call_report import _trigger_function
+        cr.execute("CREATE TABLE bench_call_stat (LIKE teleum_call_stat INCLUDING ALL)")
+        cr.execute(_trigger_function(env["teleum.call"]._teleum_returnable_sql()).replace(
+            "teleum_call_stat", "bench_call_stat"))
         cr.execute("""CREATE TRIGGER bench_hourly AFTER INSERT ON bench_call_bare REFERENCING NEW TABLE AS new_rows
-                      FOR EACH STATEMENT EXECUTE FUNCTION bench_call_hourly_sync()""")
+                      FOR EACH STATEMENT EXECUTE FUNCTION bench_call_stat_sync()""")
         cr.commit()
         base, alone = [], []
         for _run in range(2):  # against the copy without it, alternated as for the indexes
             cr.execute("ALTER TABLE bench_call_bare DISABLE TRIGGER bench_hourly")
             base.append(timed_insert(None))
             cr.execute("ALTER TABLE bench_call_bare ENABLE TRIGGER bench_hourly")
-            cr.execute("TRUNCATE bench_call_hourly")
+            cr.execute("TRUNCATE bench_call_stat")
             alone.append(timed_insert(None))
-        costs["teleum_call_hourly (statement trigger)"] = min(alone) - min(base)
+        costs["teleum_call_stat (statement trigger)"] = min(alone) - min(base)
         bases.append(min(base))
         cr.execute("DROP TRIGGER bench_hourly ON bench_call_bare")
-        cr.execute("DROP FUNCTION bench_call_hourly_sync()")
-        cr.execute("DROP TABLE bench_call_hourly")
+        cr.execute("DROP FUNCTION bench_call_stat_sync()")
+        cr.execute("DROP TABLE bench_call_stat")
         cr.commit()
         base = min(bases)
         progress(f"per-index insert cost measured on {n} rows")
@@ -760,7 +761,7 @@ def main():
             screens = Screens(env, account_id, a.scale, capture_sql)
             r["scale"] = screens.fill()
             vacuum(cr.dbname, "teleum_call")  # autovacuum's work after a bulk insert
-            vacuum(cr.dbname, "teleum_call_hourly")  # the fill's rows counted by the trigger: its statistics too
+            vacuum(cr.dbname, "teleum_call_stat")  # the fill's rows counted by the trigger: its statistics too
             cr.execute("SELECT count(*) FROM teleum_call")
             r["scale"]["total"] = cr.fetchone()[0]
             r["scale"]["screens"] = screens.run()

@@ -114,7 +114,7 @@ class Screens:
             INSERT INTO teleum_call (account_id, company_id, call_date, call_date_local, src, dst, duration,
                                      billsec, disposition, status, direction, rdr, remote_number, number_id,
                                      sip_id, user_id, partner_id, lead_id, has_recording, fingerprint, occurrence,
-                                     listing_month, missed, missed_rate, create_uid, create_date, write_uid, write_date)
+                                     listing_month, missed, create_uid, create_date, write_uid, write_date)
             SELECT %(account)s, %(company)s, d, to_char(d + interval '3 hours', 'YYYY-MM-DD HH24:MI:SS'),
                    CASE WHEN dir = 'inbound' THEN remote WHEN line IS NOT NULL THEN (%(sipnums)s::varchar[])[line]
                         ELSE (%(numbers)s::varchar[])[num] END,
@@ -128,7 +128,6 @@ class Screens:
                    CASE WHEN who < 0 AND -who <= %(nl)s THEN (%(leads)s::int[])[-who] END,
                    false, md5('scale:' || g), 1, to_char(d + interval '3 hours', 'YYYY-MM'),
                    dir = 'inbound' AND st <> 'answered',
-                   CASE WHEN dir = 'inbound' AND st <> 'answered' THEN 100.0 ELSE 0.0 END,
                    1, %(now)s, 1, %(now)s
               FROM v ORDER BY g
             """,
@@ -194,6 +193,7 @@ class Screens:
         agent_user = account.sip_ids.filtered("user_id")[:1].user_id
         agent = env(user=agent_user.id, su=False, context=dict(manager.context))
         Call, ACall = manager["teleum.call"], agent["teleum.call"]
+        Report = manager["teleum.call.report"]
         list_spec = view_spec(manager, "teleum.call", "list")
         month = account._local_today().strftime("%Y-%m")
         cr = env.cr
@@ -219,7 +219,7 @@ class Screens:
         lead_spec = view_spec(manager, "crm.lead", "form")
         since = fields.Datetime.to_string(fields.Datetime.now() - timedelta(days=30))
         last30 = [("call_date", ">=", since)]
-        measures = ["__count", "duration:avg", "missed_rate:avg"]
+        measures = ["__count", "duration:avg", "missed_rate:avg", "in_target_rate:avg", "return_delay:avg"]
 
         def ours(spec):  # the fields this addon adds to the form
             return {k: v for k, v in spec.items() if k.startswith("teleum_") or k == "display_name"}
@@ -230,7 +230,7 @@ class Screens:
         def pivot():
             # the pivot asks one read_group per combination of its row and column groupings
             for groupby in ([], ["status"], ["user_id"], ["user_id", "status"]):
-                Call.read_group(last30, measures, groupby, lazy=False)
+                Report.read_group(last30, measures, groupby, lazy=False)
 
         def probe():
             return Call.sudo().search_count([("account_id", "=", account.id), ("listing_month", "=", month)])
@@ -247,9 +247,13 @@ class Screens:
              lambda: named.web_read(ours(partner_spec))),
             (f"lead's form: Calls button and tab ({lead.teleum_call_count:,} calls)", manager,
              lambda: lead.web_read(ours(lead_spec))),
-            ("30-day pivot by agent and status (4 read_group)", manager, pivot),
-            ("calls per day over 30 days (graph)", manager,
-             lambda: Call.read_group(last30, ["__count"], ["call_date:day", "status"], lazy=False)),
+            ("30-day analysis pivot by agent and status (4 read_group)", manager, pivot),
+            ("30-day analysis pivot by agent and day (4 read_group)", manager, lambda: [
+                Report.read_group(last30, measures, groupby, lazy=False)
+                for groupby in ([], ["call_date:day"], ["user_id"], ["user_id", "call_date:day"])]),
+            ("analysis graph: calls per day over 30 days", manager,
+             lambda: Report.read_group(last30, ["__count"], ["call_date:day", "status"], lazy=False)),
+            ("Missed calls not returned (list)", manager, search(Call, [("not_returned", "=", True)])),
             ("sync's unchanged-month probe (count of a month)", manager, probe),
         ]
         results = [self.measure(label, uenv, func) for label, uenv, func in screens]

@@ -11,6 +11,7 @@ account = Account.search([("company_id", "=", company.id)], limit=1) or Account.
 account.write({"name": "Teleum (sandbox)", "api_url": url, "login": "demo@example.com", "password": "989864",
                "history_months": 3})
 demo = demo_data.build_demo(env, account)
+demo_data.add_missed_calls_day(account, demo)  # today's missed calls: returned, late, not returned
 env.cr.commit()
 account.action_sync()
 env.cr.commit()

@@ -96,3 +96,47 @@ def build_demo(env, account, assign_lines=True):
     ])
     return {"salespeople": salespeople, "manager": manager, "company": company,
             "contacts": contacts | customers, "leads": leads}
+
+
+def add_missed_calls_day(account, demo, now=None):
+    """Today's missed calls on the sandbox (its /_sandbox/add_call), for the calls analysis: one
+    returned in time (dialled with 8), one after an unanswered attempt, late, one returned by the
+    caller calling again, and two callers nobody called back (a contact and an unknown number)."""
+    from datetime import datetime, timedelta
+    from urllib.parse import urlsplit
+
+    import pytz
+    import requests
+
+    parts = urlsplit(account.api_url)
+    control = f"{parts.scheme}://{parts.netloc}/_sandbox/add_call"
+    client = account._get_client()
+    ours = sorted(n.number for n in client.get_connected_numbers())
+    lines = sorted(s.num for s in client.get_sips())
+    if not ours or len(lines) < 2:
+        return 0
+    keys = [p.teleum_phone_key or p.teleum_mobile_key for p in demo.get("contacts", ())
+            if p.teleum_phone_key or p.teleum_mobile_key]
+    lead_keys = [lead.teleum_phone_key for lead in demo.get("leads", ()) if lead.teleum_phone_key]
+    if len(keys) < 3 or not lead_keys:
+        return 0
+    now = now or datetime.now(pytz.timezone(account.timezone or "Europe/Moscow"))
+    forwarded = "Переадресация на: "
+    calls = [  # (minutes ago, from, to, status, talk seconds, forward)
+        (300, lead_keys[0], ours[0], "NO ANSWER", 0, forwarded + lines[0]),
+        (290, lead_keys[0], ours[0], "ANSWERED", 95, forwarded + lines[0]),    # the caller again: in time
+        (240, keys[0], ours[0], "NO ANSWER", 0, forwarded + lines[0]),
+        (232, lines[0], "8" + keys[0][1:], "ANSWERED", 120, ""),               # dialled with 8: in time
+        (200, keys[1], ours[0], "BUSY", 0, forwarded + lines[1]),
+        (190, lines[1], keys[1], "NO ANSWER", 0, ""),                          # an attempt: not a return
+        (150, lines[1], keys[1], "ANSWERED", 60, ""),                          # returned late
+        (120, keys[2], ours[0], "NO ANSWER", 0, forwarded + lines[1]),         # never returned
+        (60, keys[2], ours[0], "NO ANSWER", 0, forwarded + lines[1]),
+        (30, "79031234567", ours[0], "NO ANSWER", 0, forwarded + lines[0]),    # an unknown caller
+    ]
+    for ago, src, dst, status, talk, rdr in calls:
+        when = (now - timedelta(minutes=ago)).strftime("%Y-%m-%d %H:%M:%S")
+        requests.post(control, json={"email": account.login, "src": src, "dst": dst, "calldate": when,
+                                     "billsecu": str(talk), "billsec": "%02d:%02d" % divmod(talk, 60),
+                                     "disposition": status, "rdr": rdr}, timeout=10).raise_for_status()
+    return len(calls)

@@ -2,6 +2,7 @@ from . import teleum_binding_mixin
 from . import teleum_type_label_mixin
 from . import teleum_write_through_mixin
 from . import crm_lead
+from . import digest_digest
 from . import mail_message
 from . import mail_thread
 from . import res_company
@@ -9,7 +10,6 @@ from . import res_config_settings
 from . import res_partner
 from . import teleum_account
 from . import teleum_call
-from . import teleum_call_hourly
 from . import teleum_callback_pending
 from . import teleum_callerid_type
 from . import teleum_connected_tariff

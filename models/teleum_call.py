@@ -98,14 +98,30 @@ class TeleumCall(models.Model):
                                 help="The month of Teleum's report this row came in (YYYY-MM).")
     parse_error = fields.Char(readonly=True, help="Why this row of Teleum's report could not be read.")
     raw = fields.Text("Teleum row", readonly=True, help="Kept for rows that could not be read.")
-    # precomputed: create() writes each new call once (not once more for these)
+    # precomputed: create() writes each new call once (not once more for it)
     missed = fields.Boolean(compute="_compute_missed", store=True, precompute=True)  # partial index in init()
-    missed_rate = fields.Float("Missed (%)", compute="_compute_missed", store=True, precompute=True, aggregator="avg",
-                               help="100 for a missed inbound call, 0 otherwise: its average over inbound "
-                                    "calls is the missed rate.")
     # a lead's calls are found by its numbers; this index serves deleting or merging leads (SET NULL)
     lead_id = fields.Many2one("crm.lead", "Lead", index="btree_not_null", readonly=True,
                               help="The lead of a caller who is not a contact (matched on its phone numbers).")
+    # The return of a missed inbound call (set by _teleum_link_returns at each import): the first
+    # later connected call with the same number, ours to it or its to us. The index serves
+    # deleting calls (SET NULL) and holds only returned calls.
+    callback_call_id = fields.Many2one(
+        "teleum.call", "Returned by", index="btree_not_null", ondelete="set null", readonly=True, copy=False,
+        help="The first later connected call with this number: our answered call to it, or its answered call to us.")
+    callback_delay = fields.Integer(
+        "Return delay (s)", readonly=True, copy=False, aggregator="avg",
+        help="Seconds from the missed call's start to the start of the call that returned it.")
+    callback_in_target = fields.Boolean(
+        "Returned in time", readonly=True, copy=False,
+        help="Returned within the company's target (Settings: Return missed calls within).")
+    not_returned = fields.Boolean(
+        "Not returned", compute="_compute_not_returned", search="_search_not_returned",
+        help="A missed inbound call from an outside number that no later connected call returned.")
+    callback_activity = fields.Char(
+        "Call-back", compute="_compute_callback_activity",
+        help="The open call-back activity of this caller (on the contact, lead or ticket) and its due date.")
+    callback_activity_user_id = fields.Many2one("res.users", "Call-back by", compute="_compute_callback_activity")
 
     _sql_constraints = [
         # a call's identity; also the import's "already stored?" lookup of each page
@@ -137,12 +153,8 @@ class TeleumCall(models.Model):
         # Every screen query carries the multi-company rule (company_id IN …): the indexes below
         # INCLUDE company_id so that counts (the list's pager, a contact's button) are read from
         # the index alone, without a visit to each call's row.
-        # The list's order (newest first), the date filters, the 30-day pivot and graph (whose
-        # groupings and measures are included: read from the index), recordings linking.
-        cr.execute(
-            "CREATE INDEX IF NOT EXISTS teleum_call_date_idx ON teleum_call (call_date) "
-            "INCLUDE (company_id, user_id, status, duration, missed_rate)"
-        )
+        # The list's order (newest first), the date filters, recordings linking.
+        cr.execute("CREATE INDEX IF NOT EXISTS teleum_call_date_idx ON teleum_call (call_date) INCLUDE (company_id)")
         # A contact's calls tab and smart button, newest first, and the search by contact name;
         # also deleting a contact (SET NULL). Not partial: "partner_id IN (SELECT …)" (child_of,
         # a name search) is a join, and a join's condition cannot prove a partial index's predicate.
@@ -177,14 +189,49 @@ class TeleumCall(models.Model):
 
     @staticmethod
     def _missed_values(direction, status):
-        """(missed, missed_rate) of a call: the compute, shared with the set-based import."""
-        missed = direction == "inbound" and status in ("no_answer", "busy", "failed")
-        return missed, 100.0 if missed else 0.0
+        """Whether a call was missed: the compute, shared with the set-based import."""
+        return direction == "inbound" and status in ("no_answer", "busy", "failed")
 
     @api.depends("status", "direction")
     def _compute_missed(self):
         for call in self:
-            call.missed, call.missed_rate = self._missed_values(call.direction, call.status)
+            call.missed = self._missed_values(call.direction, call.status)
+
+    @api.depends("missed", "remote_number", "callback_call_id")
+    def _compute_not_returned(self):
+        pending = self.filtered_domain(self._teleum_not_returned_domain())
+        for call in self:
+            call.not_returned = call in pending
+
+    def _search_not_returned(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise NotImplementedError(_("Unsupported search on %(field)s.", field="not_returned"))
+        domain = self._teleum_not_returned_domain()
+        return domain if (operator == "=") == value else ["!", *expression.normalize_domain(domain)]
+
+    def _compute_callback_activity(self):
+        """The caller's open call-back (one per caller, on the record _teleum_callback_targets names)."""
+        self.callback_activity = False
+        self.callback_activity_user_id = False
+        callback = self.env.ref("teleum_telephony.mail_activity_type_call_back", raise_if_not_found=False)
+        targets = self.sudo()._teleum_callback_targets() if callback else {}
+        if not targets:
+            return
+        by_model = {}
+        for model, res_id in targets.values():
+            by_model.setdefault(model, set()).add(res_id)
+        activities = {}
+        for act in self.env["mail.activity"].sudo().search(expression.AND([
+                [("activity_type_id", "=", callback.id)],
+                expression.OR([[("res_model", "=", m), ("res_id", "in", list(ids))] for m, ids in by_model.items()])]),
+                order="date_deadline, id"):
+            activities.setdefault((act.res_model, act.res_id), act)
+        for call in self:
+            act = activities.get(targets.get(call.remote_number))
+            if act:
+                call.callback_activity = "%s · %s" % (act.summary or act.activity_type_id.name,
+                                                      fields.Date.to_string(act.date_deadline))
+                call.callback_activity_user_id = act.user_id
 
     @api.depends("remote_number")
     def _compute_remote_number_formatted(self):
@@ -209,31 +256,6 @@ class TeleumCall(models.Model):
             number = format_phone(call.remote_number) or call.src or ""
             date = call.call_date and fields.Datetime.context_timestamp(call, call.call_date)
             call.display_name = "%s %s" % (number, (date and date.strftime("%Y-%m-%d %H:%M")) or "")
-
-    @api.model
-    def read_group(self, domain, fields, groupby, offset=0, limit=None, orderby=False, lazy=True):
-        """Groups by agent or contact (pivot, graph, grouped list) are counted first, named after.
-
-        Odoo orders such groups by name in SQL: it joins the agent and their partner to every
-        call and sorts them all before counting (0.2 s for a month of a busy account). Here SQL
-        orders the groups by id and the few groups are sorted by name afterwards.
-        """
-        groupbys = [groupby] if isinstance(groupby, str) else list(groupby or ())
-        levels = groupbys[:1] if lazy else groupbys
-        types = [getattr(self._fields.get(g), "type", None) for g in levels]
-        if ("many2one" not in types or orderby or limit or offset
-                or any(t not in ("many2one", "selection", "char") for t in types)):
-            return super().read_group(domain, fields, groupby, offset=offset, limit=limit, orderby=orderby, lazy=lazy)
-        order = ",".join(f"{g}:max" if t == "many2one" else g for g, t in zip(levels, types))
-        groups = super().read_group(domain, fields, groupby, orderby=order, lazy=lazy)
-
-        def key(value, many2one):  # NULL groups last, as PostgreSQL sorts them ascending
-            if many2one:
-                return (not value, (value[1] or "").casefold() if value else "")
-            return (not value, value or "")
-
-        return sorted(groups, key=lambda group: tuple(
-            key(group.get(g), t == "many2one") for g, t in zip(levels, types)))
 
     # ------------------------------------------------------------------ CRUD
     # What people may change on a call; every other field of this module stored on a call is what
@@ -359,8 +381,8 @@ class TeleumCall(models.Model):
     # Stored computed fields the set-based insert fills itself: {compute method: values function}.
     # A stored computed field whose compute is not here sends the page through create() instead.
     _SQL_COMPUTES = {
-        "_compute_missed": lambda vals: dict(zip(("missed", "missed_rate"), TeleumCall._missed_values(
-            vals.get("direction"), vals.get("status")))),
+        "_compute_missed": lambda vals: {"missed": TeleumCall._missed_values(vals.get("direction"),
+                                                                              vals.get("status"))},
         "_compute_has_recording": lambda vals: {"has_recording": bool(vals.get("recording_id"))},
     }
 
@@ -458,6 +480,7 @@ class TeleumCall(models.Model):
         call-back, not one opened and closed per page.
         """
         calls = select(self, ("remote_number", "call_date"), lambda number, date: number and date)
+        calls._teleum_link_returns()  # the missed calls these calls return, and their delays
         companies = self.company_id
         for company in companies:
             company_calls = calls if len(companies) == 1 else select(
@@ -470,6 +493,88 @@ class TeleumCall(models.Model):
                 company_calls._teleum_defer_callbacks(company)
         calls._teleum_post_notes()  # notes in the leads' and contacts' chatter
         return True
+
+    # ------------------------------------------------------------------ import: returns of missed calls
+    @api.model
+    def _teleum_returnable_domain(self):
+        """Missed calls that count for returns (the *Not returned* filter and menu, the digest).
+
+        Hook: blacklisted callers (the ``blacklisted`` field, when present) are left out."""
+        domain = [("missed", "=", True), ("remote_number", "!=", False)]
+        if "blacklisted" in self._fields:
+            domain.append(("blacklisted", "=", False))
+        return domain
+
+    @api.model
+    def _teleum_not_returned_domain(self):
+        return self._teleum_returnable_domain() + [("callback_call_id", "=", False)]
+
+    @api.model
+    def _teleum_returnable_sql(self):
+        """The same condition in SQL, over a row of teleum_call (the analysis' triggers)."""
+        condition = "missed AND remote_number IS NOT NULL"
+        if "blacklisted" in self._fields and self._fields["blacklisted"].store:
+            condition += " AND NOT coalesce(blacklisted, false)"
+        return condition
+
+    def _teleum_link_returns(self):
+        """Give the missed calls that these new calls may return their return and delay.
+
+        The candidates: the new missed calls, and the stored missed calls of the same numbers
+        that a new connected call comes before the current return of (or that have none): a
+        return may arrive in a later sync, on a later page or in a resumed import, and an
+        earlier one may arrive after a later one. One query finds them with their first later
+        connected call (same number key, same company, answered, in either direction); the
+        changes are written grouped by value.
+        """
+        ids = [call.id for call in select(self, ("remote_number", "call_date"), lambda n, d: n and d)]
+        if not ids:
+            return
+        self.flush_model(["remote_number", "call_date", "status", "missed", "company_id", "callback_call_id"])
+        self.env.cr.execute("""
+            WITH page AS (SELECT id, company_id, remote_number, call_date, status, missed
+                            FROM teleum_call WHERE id = ANY(%(ids)s)),
+            candidates AS (
+                SELECT id FROM page WHERE missed
+                 UNION
+                SELECT m.id FROM page c
+                  JOIN teleum_call m ON m.remote_number = c.remote_number AND m.call_date < c.call_date
+                                    AND m.company_id = c.company_id AND m.missed
+             LEFT JOIN teleum_call r ON r.id = m.callback_call_id
+                 WHERE c.status = 'answered' AND (r.id IS NULL OR r.call_date > c.call_date))
+            SELECT m.id, m.company_id, m.callback_call_id, m.callback_delay, m.callback_in_target, r.id,
+                   extract(epoch FROM r.call_date - m.call_date)::int
+              FROM candidates k JOIN teleum_call m ON m.id = k.id
+         LEFT JOIN LATERAL (SELECT c.id, c.call_date FROM teleum_call c
+                             WHERE c.remote_number = m.remote_number AND c.call_date > m.call_date
+                               AND c.company_id = m.company_id AND c.status = 'answered'
+                          ORDER BY c.call_date, c.id LIMIT 1) r ON true
+        """, {"ids": ids})
+        targets = {}  # company id: seconds
+        changes = {}  # (return id, delay, in time): missed call ids
+        for missed_id, company_id, old_id, old_delay, old_in_time, return_id, delay in self.env.cr.fetchall():
+            if company_id not in targets:
+                targets[company_id] = self.env["res.company"].browse(company_id).teleum_callback_target * 60
+            in_time = bool(return_id) and delay <= targets[company_id]
+            new = (return_id or False, delay or 0, in_time)
+            if new != (old_id or False, old_delay or 0, bool(old_in_time)):
+                changes.setdefault(new, []).append(missed_id)
+        Call = self.sudo()
+        for (return_id, delay, in_time), missed_ids in changes.items():
+            Call.browse(missed_ids).write({"callback_call_id": return_id, "callback_delay": delay,
+                                           "callback_in_target": in_time})
+
+    @api.model
+    def _teleum_apply_return_target(self, companies):
+        """A company's target changed: its returned calls are in time or not again."""
+        for company in companies:
+            limit = company.teleum_callback_target * 60
+            base = [("company_id", "=", company.id), ("callback_call_id", "!=", False)]
+            Call = self.sudo().with_context(active_test=False)
+            Call.search(base + [("callback_delay", "<=", limit), ("callback_in_target", "=", False)]).write(
+                {"callback_in_target": True})
+            Call.search(base + [("callback_delay", ">", limit), ("callback_in_target", "=", True)]).write(
+                {"callback_in_target": False})
 
     def _teleum_defer_callbacks(self, company):
         recent = select(self._teleum_recent(), ("missed", "status", "partner_id", "lead_id"),

@@ -182,11 +182,23 @@ class TestCrm(TeleumCase):
         self.assertEqual(call.action_open_lead()["res_id"], leads.id)
 
     def test_missed_rate(self):
-        groups = self.Call._read_group([("account_id", "=", self.account.id), ("direction", "=", "inbound")],
-                                       [], ["missed_rate:avg", "__count"])
-        rate, count = groups[0]
+        """The analysis' missed rate is over the calls that could be missed (inbound), per agent and day."""
+        Report = self.env["teleum.call.report"]
+        domain = [("company_id", "=", self.env.company.id)]
+        (rate, count), = Report._read_group(domain, [], ["missed_rate:avg", "__count"])
+        inbound = self.Call.search_count([("account_id", "=", self.account.id), ("direction", "=", "inbound")])
         missed = self.Call.search_count([("account_id", "=", self.account.id), ("missed", "=", True)])
-        self.assertAlmostEqual(rate, 100.0 * missed / count, places=2)
+        self.assertEqual(count, len(self.calls()))
+        self.assertLess(inbound, count, "outbound calls too")
+        self.assertAlmostEqual(rate, 100.0 * missed / inbound, places=6)
+        for user, day, rate in Report._read_group(domain, ["user_id", "call_date:day"], ["missed_rate:avg"]):
+            calls = self.Call.search([("user_id", "=", user.id), ("call_date", ">=", day),
+                                      ("call_date", "<", day + timedelta(days=1))])
+            inbound = calls.filtered(lambda c: c.direction == "inbound")
+            if inbound:
+                self.assertAlmostEqual(rate, 100.0 * len(inbound.filtered("missed")) / len(inbound), places=6)
+            else:
+                self.assertIsNone(rate)
 
 
 @tagged("post_install", "-at_install")

@@ -1,10 +1,11 @@
 """The screens that must stay fast at a million calls keep their answers: the search by contact
-name (served by trigram indexes on res_partner) and the pivot and graph (served by the hourly
-call statistics)."""
+name (served by trigram indexes on res_partner) and the calls analysis (teleum.call.report, served
+by the hourly call statistics)."""
 
 from datetime import datetime, timedelta
-from unittest.mock import patch
+import pytz
 
+from odoo import fields
 from odoo.tests import TransactionCase, new_test_user, tagged
 
 
@@ -52,7 +53,7 @@ class TestContactNameSearch(TransactionCase):
 
 @tagged("post_install", "-at_install")
 class TestHourlyStats(TransactionCase):
-    """The pivot and graph read the hourly statistics: always the answer the calls themselves give."""
+    """The calls analysis reads the hourly statistics: always the answer the calls themselves give."""
 
     @classmethod
     def setUpClass(cls):
@@ -62,6 +63,9 @@ class TestHourlyStats(TransactionCase):
                                   tz="Europe/Moscow")
         cls.other = new_test_user(cls.env, "hourly_other", groups="teleum_telephony.group_teleum_own")
         cls.manager = new_test_user(cls.env, "hourly_manager", groups="teleum_telephony.group_teleum_manager")
+        cls.team = cls.env["crm.team"].create({"name": "Hourly team", "member_ids": [(6, 0, cls.agent.ids)]})
+        numbers = cls.env["teleum.number"].create([
+            {"account_id": cls.account.id, "number": f"7812323232{i}"} for i in range(2)])
         statuses = ["answered", "no_answer", "busy", "failed", "answered"]
         users = [cls.agent, cls.other, cls.env["res.users"]]
         vals = []
@@ -69,69 +73,100 @@ class TestHourlyStats(TransactionCase):
             vals.append({
                 "account_id": cls.account.id, "company_id": cls.env.company.id, "fingerprint": f"hourly-{i}",
                 "call_date": datetime(2026, 3, 1, 20, 5, 7) + timedelta(minutes=73 * i, seconds=i),
-                "status": statuses[i % 5], "direction": ("inbound", "outbound")[i % 2],
-                "user_id": users[i % 3].id, "duration": None if i % 7 == 0 else 10 * i,
+                "status": statuses[i % 5], "direction": ("inbound", "outbound", "inbound", "internal")[i % 4],
+                "remote_number": False if i % 4 == 3 else f"7916000{i % 6:04d}",
+                "number_id": numbers[i % 2].id, "user_id": users[i % 3].id, "duration": 10 * i,
             })
         cls.calls = cls.env["teleum.call"].create(vals)
-        cls.measures = ["__count", "duration:avg", "missed_rate:avg", "duration:sum"]
+        cls.measures = ["__count", "duration:avg", "missed_rate:avg", "in_target_rate:avg", "return_delay:avg"]
 
     def hourly_matches_calls(self):
-        """The hourly table holds exactly the calls' counts and sums, hour by hour."""
+        """The statistics hold exactly the calls' counts and sums, hour by hour."""
         self.env.flush_all()
-        cr = self.env.cr
-        query = """SELECT date_trunc('hour', call_date), company_id, user_id, status, count(*),
-                          coalesce(sum(duration), 0), count(duration), coalesce(sum(missed_rate), 0)::numeric,
-                          count(missed_rate) FROM teleum_call GROUP BY 1, 2, 3, 4"""
-        cr.execute(f"""SELECT call_date, company_id, user_id, status, call_count, duration, duration_n, missed_rate,
-                              missed_rate_n FROM teleum_call_hourly WHERE call_count <> 0
-                       EXCEPT {query}""")
-        self.assertEqual(cr.fetchall(), [], "hourly rows that no call explains")
-        cr.execute(f"""{query} EXCEPT SELECT call_date, company_id, user_id, status, call_count, duration,
-                                             duration_n, missed_rate, missed_rate_n FROM teleum_call_hourly""")
-        self.assertEqual(cr.fetchall(), [], "calls missing from the hourly rows")
+        self.assertEqual(stat_rows(self.env.cr, "teleum_call_stat"), stat_rows(self.env.cr, "teleum_call"))
 
-    def assert_same_groups(self, Call, domain, groupby, expect_hourly=True):
-        """read_group through the hourly table equals read_group over the calls, group for group."""
-        Model = type(Call)
-        source = Call._teleum_hourly_source(domain, groupby, self.measures, (), None)
-        self.assertEqual(source is not None, expect_hourly, (domain, groupby))
-        fast = Call.read_group(domain, self.measures, groupby, lazy=False)
-        with patch.object(Model, "_teleum_hourly_source", lambda *args, **kwargs: None):
-            slow = Call.read_group(domain, self.measures, groupby, lazy=False)
-        self.assertTrue(slow, "the case has groups")
-        self.assertEqual(fast, slow, (domain, groupby))
-        return fast
+    def expected_groups(self, Call, domain, groupby):
+        """The groups the report must show, computed from the calls themselves (in Python)."""
+        tz = pytz.timezone(Call.env.context.get("tz") or "UTC")
+
+        def key(call, spec):
+            if spec.startswith("call_date:"):
+                local = pytz.utc.localize(call.call_date).astimezone(tz)
+                return local.strftime({"call_date:day": "%Y-%m-%d", "call_date:hour": "%Y-%m-%d %H"}[spec])
+            if spec == "team_id":
+                return call.user_id.sale_team_id.id
+            value = call[spec]
+            return value.id if hasattr(value, "_name") else value
+
+        groups = {}
+        for call in Call.search(domain):
+            groups.setdefault(tuple(key(call, g) for g in groupby), Call.browse()).__ior__(call)
+        expected = {}
+        for k, calls in groups.items():
+            inbound = calls.filtered(lambda c: c.direction == "inbound")
+            returnable = calls.filtered_domain(Call._teleum_returnable_domain())
+            returned = returnable.filtered("callback_call_id")
+            expected[k] = {
+                "__count": len(calls),
+                "duration": sum(calls.mapped("duration")) / len(calls),
+                "missed_rate": 100.0 * len(inbound.filtered("missed")) / len(inbound) if inbound else None,
+                "in_target_rate": (100.0 * len(returned.filtered("callback_in_target")) / len(returnable)
+                                   if returnable else None),
+                "return_delay": sum(returned.mapped("callback_delay")) / 60 / len(returned) if returned else None,
+            }
+        return expected
+
+    def assert_same_groups(self, Call, domain, groupby):
+        """read_group of the report equals the groups of the calls, group for group."""
+        Report = Call.env["teleum.call.report"]
+        rows = Report.read_group(domain, self.measures, groupby, lazy=False)
+        tz = pytz.timezone(Call.env.context.get("tz") or "UTC")
+
+        def key(row, spec):
+            if spec.startswith("call_date:"):
+                start = fields.Datetime.to_datetime(row["__range"][spec]["from"])
+                return pytz.utc.localize(start).astimezone(tz).strftime(
+                    {"call_date:day": "%Y-%m-%d", "call_date:hour": "%Y-%m-%d %H"}[spec])
+            value = row[spec]
+            return value[0] if isinstance(value, tuple) else value
+
+        got = {tuple(key(r, g) for g in groupby): {m: r[m.split(":")[0]] for m in
+                                                   ("__count", "duration", "missed_rate", "in_target_rate",
+                                                    "return_delay")} for r in rows}
+        expected = self.expected_groups(Call, domain, groupby)
+        self.assertTrue(expected, "the case has groups")
+        self.assertEqual(set(got), set(expected), (domain, groupby))
+        for k, values in expected.items():
+            for measure, value in values.items():
+                if value is None:
+                    self.assertFalse(got[k][measure], (domain, groupby, k, measure))
+                else:
+                    self.assertAlmostEqual(got[k][measure], value, places=6, msg=(domain, groupby, k, measure))
+        return rows
 
     def test_pivot_and_graph_answers(self):
-        """Pivot by agent and status and graph by day, whole and over a period cut inside hours,
-        as a manager and as an agent (own calls)."""
+        """Pivot by agent, team, number and status and graph by day, whole and over a period, as a
+        manager and as an agent (own calls); the missed rate of each group is missed inbound / inbound."""
         self.hourly_matches_calls()
         manager = self.env(user=self.manager, context={"tz": "Europe/Moscow"})["teleum.call"]
         agent = self.env(user=self.agent, context={"tz": "Europe/Moscow"})["teleum.call"]
-        period = [("call_date", ">=", "2026-03-02 07:17:00"), ("call_date", "<=", "2026-03-03 21:00:00")]
         aligned = [("call_date", ">=", "2026-03-02 07:00:00"), ("call_date", "<", "2026-03-03 21:00:00")]
         for Call in (manager, agent):
-            for domain in ([], period, aligned, [("status", "!=", "busy")] + period):
+            for domain in ([], aligned, [("status", "!=", "busy")] + aligned, [("direction", "=", "inbound")]):
                 for groupby in ([], ["status"], ["user_id"], ["user_id", "status"], ["call_date:day", "status"],
-                                ["call_date:hour"], ["call_date:week"]):
+                                ["user_id", "call_date:day"], ["number_id"], ["team_id"], ["direction"],
+                                ["call_date:hour"], ["company_id"]):
                     self.assert_same_groups(Call, domain, groupby)
         groups = self.assert_same_groups(agent, [], ["user_id"])
         self.assertEqual([g["user_id"][0] for g in groups], [self.agent.id], "an agent sees their own calls only")
         self.assertEqual(groups[0]["__count"], 20)
-        # the bound inside an hour is read from the calls: 07:17 leaves the 07:xx call out when it is earlier
-        self.assertEqual(self.assert_same_groups(manager, period, [])[0]["__count"],
-                         manager.search_count(period))
-
-    def test_other_screens_read_the_calls(self):
-        """Conditions or groupings the hourly rows cannot answer (direction, a Kolkata day) read the
-        calls: the same answers."""
-        manager = self.env(user=self.manager, context={"tz": "Europe/Moscow"})["teleum.call"]
-        self.assert_same_groups(manager, [("direction", "=", "inbound")], ["status"], expect_hourly=False)
-        self.assert_same_groups(manager, [], ["direction"], expect_hourly=False)
-        self.assert_same_groups(manager, [("call_date", "in", ["2026-03-02 07:17:00"])], [], expect_hourly=False)
-        kolkata = self.env(user=self.manager, context={"tz": "Asia/Kolkata"})["teleum.call"]
-        self.assert_same_groups(kolkata, [], ["call_date:day"], expect_hourly=False)
-        self.assert_same_groups(kolkata, [], ["status"])  # no date grouping: the zone does not matter
+        # the true missed rate of an agent: missed inbound calls over inbound calls, not over all calls
+        mine = self.calls.filtered(lambda c: c.user_id == self.agent)
+        inbound = mine.filtered(lambda c: c.direction == "inbound")
+        self.assertTrue(inbound.filtered("missed") and mine - inbound)
+        self.assertAlmostEqual(groups[0]["missed_rate"], 100.0 * len(inbound.filtered("missed")) / len(inbound))
+        team = self.assert_same_groups(manager, [], ["team_id"])
+        self.assertEqual({g["team_id"] and g["team_id"][0] for g in team}, {self.team.id, False})
 
     def test_stays_exact_through_writes(self):
         """Agent reassigned, status changed, calls deleted, rows inserted and updated in SQL: the table follows."""
@@ -143,13 +178,34 @@ class TestHourlyStats(TransactionCase):
         self.env.cr.execute("UPDATE teleum_call SET user_id = NULL, call_date = call_date + interval '50 minutes' "
                             "WHERE id = ANY(%s)", [self.calls[20:25].ids])
         self.env.cr.execute("""INSERT INTO teleum_call (account_id, company_id, fingerprint, occurrence, call_date,
-                                                        status, duration, missed_rate, user_id)
+                                                        status, direction, missed, duration, user_id)
                                SELECT account_id, company_id, fingerprint || '-copy', 1, call_date, status,
-                                      duration, missed_rate, user_id FROM teleum_call WHERE id = ANY(%s)""",
+                                      direction, missed, duration, user_id FROM teleum_call WHERE id = ANY(%s)""",
                             [self.calls[30:40].ids])
         self.env.invalidate_all()
         self.hourly_matches_calls()
         for groupby in (["user_id", "status"], ["call_date:day"]):
             self.assert_same_groups(manager, [], groupby)
+        self.env.cr.execute("SELECT count(*) FROM teleum_call_stat WHERE call_count = 0")
+        self.assertEqual(self.env.cr.fetchone()[0], 0, "no row of the analysis without calls")
         self.account.unlink()  # its calls go by cascade (a DELETE of PostgreSQL, not the ORM)
         self.hourly_matches_calls()
+
+
+def stat_rows(cr, table):
+    """The analysis' statistics as stored (teleum_call_stat), or as a GROUP BY over the calls (teleum_call)."""
+    if table == "teleum_call_stat":
+        cr.execute("""SELECT call_date, company_id, user_id, status, direction, number_id, call_count, duration_sum,
+                             duration_n, inbound_count, missed_count, returnable_count, returned_count,
+                             in_target_count, delay_sum FROM teleum_call_stat ORDER BY 1, 2, 3, 4, 5, 6""")
+        return cr.fetchall()
+    returnable = "missed AND remote_number IS NOT NULL"
+    returned = f"{returnable} AND callback_call_id IS NOT NULL"
+    cr.execute(f"""SELECT date_trunc('hour', call_date), company_id, user_id, status, direction, number_id, count(*),
+                          coalesce(sum(duration), 0), count(duration), count(*) FILTER (WHERE direction = 'inbound'),
+                          count(*) FILTER (WHERE missed), count(*) FILTER (WHERE {returnable}),
+                          count(*) FILTER (WHERE {returned}),
+                          count(*) FILTER (WHERE {returned} AND callback_in_target),
+                          coalesce(sum(callback_delay) FILTER (WHERE {returned}), 0)
+                     FROM teleum_call GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6""")
+    return cr.fetchall()

@@ -1,0 +1,1 @@
+from . import teleum_call_report
