@@ -31,11 +31,12 @@ SUMS = (
     ("call_count", "1"),
     ("duration_sum", "coalesce(duration, 0)"),
     ("duration_n", "(duration IS NOT NULL)::int"),
-    ("inbound_count", "(direction = 'inbound')::int"),
-    ("missed_count", "missed::int"),
-    ("returnable_count", "({returnable})::int"),
-    ("returned_count", "({returnable} AND callback_call_id IS NOT NULL)::int"),
-    ("in_target_count", "({returnable} AND callback_call_id IS NOT NULL AND callback_in_target)::int"),
+    # (NULL is false: create() inserts a call before it computes ``missed``, then updates it)
+    ("inbound_count", "coalesce(direction = 'inbound', false)::int"),
+    ("missed_count", "coalesce(missed, false)::int"),
+    ("returnable_count", "coalesce({returnable}, false)::int"),
+    ("returned_count", "coalesce({returnable} AND callback_call_id IS NOT NULL, false)::int"),
+    ("in_target_count", "coalesce({returnable} AND callback_call_id IS NOT NULL AND callback_in_target, false)::int"),
     ("delay_sum", "CASE WHEN {returnable} AND callback_call_id IS NOT NULL THEN coalesce(callback_delay, 0) "
                   "ELSE 0 END"),
 )

@@ -198,7 +198,7 @@ class TestCrm(TeleumCase):
             if inbound:
                 self.assertAlmostEqual(rate, 100.0 * len(inbound.filtered("missed")) / len(inbound), places=6)
             else:
-                self.assertIsNone(rate)
+                self.assertFalse(rate)
 
 
 @tagged("post_install", "-at_install")

@@ -100,9 +100,10 @@ class TestHourlyStats(TransactionCase):
 
         groups = {}
         for call in Call.search(domain):
-            groups.setdefault(tuple(key(call, g) for g in groupby), Call.browse()).__ior__(call)
+            groups.setdefault(tuple(key(call, g) for g in groupby), []).append(call.id)
         expected = {}
-        for k, calls in groups.items():
+        for k, ids in groups.items():
+            calls = Call.browse(ids)
             inbound = calls.filtered(lambda c: c.direction == "inbound")
             returnable = calls.filtered_domain(Call._teleum_returnable_domain())
             returned = returnable.filtered("callback_call_id")
