@@ -83,6 +83,25 @@ $$
 """
 
 
+_TABLE = f"""
+    CREATE TABLE IF NOT EXISTS teleum_call_stat (
+        id serial PRIMARY KEY, call_date timestamp, company_id integer NOT NULL, user_id integer,
+        status varchar NOT NULL, direction varchar, number_id integer,
+        {", ".join(f"{column} bigint NOT NULL DEFAULT 0" for column, _e in SUMS)})
+"""
+# the model's rows: the statistics, with the agent's sales team (a join PostgreSQL leaves out
+# when no condition, grouping or measure names the team) and each row's own rates
+_VIEW = f"""
+    CREATE VIEW teleum_call_report AS (
+        SELECT s.id, s.call_date, s.company_id, s.user_id, u.sale_team_id AS team_id, s.status, s.direction,
+               s.number_id, {", ".join(f"s.{column}" for column, _e in SUMS)},
+               s.returnable_count - s.returned_count AS not_returned_count,
+               {", ".join(f"s.{num} * {factor}::float8 / NULLIF(s.{den}, 0) AS {fname}"
+                          for fname, (num, den, factor) in RATIOS.items())}
+          FROM teleum_call_stat s LEFT JOIN res_users u ON u.id = s.user_id)
+"""
+
+
 class TeleumCallReport(models.Model):
     _name = "teleum.call.report"
     _description = "Calls Analysis"
@@ -124,12 +143,7 @@ class TeleumCallReport(models.Model):
 
     def init(self):
         cr = self.env.cr
-        cr.execute(f"""
-            CREATE TABLE IF NOT EXISTS teleum_call_stat (
-                id serial PRIMARY KEY, call_date timestamp, company_id integer NOT NULL, user_id integer,
-                status varchar NOT NULL, direction varchar, number_id integer,
-                {", ".join(f"{column} bigint NOT NULL DEFAULT 0" for column, _e in SUMS)})
-        """)
+        cr.execute(_TABLE)
         # the upsert's key; its first column serves the screens' date ranges
         cr.execute("""CREATE UNIQUE INDEX IF NOT EXISTS teleum_call_stat_key ON teleum_call_stat
                       (call_date, company_id, (coalesce(user_id, 0)), status, (coalesce(direction, '')),
@@ -142,15 +156,7 @@ class TeleumCallReport(models.Model):
             cr.execute(SQL("CREATE TRIGGER %s AFTER %s ON teleum_call REFERENCING %s "
                            "FOR EACH STATEMENT EXECUTE FUNCTION teleum_call_stat_sync()", name, SQL(op), SQL(tables)))
         tools.drop_view_if_exists(cr, self._table)
-        ratios = ", ".join(f"s.{num} * {factor}::float8 / NULLIF(s.{den}, 0) AS {fname}"
-                           for fname, (num, den, factor) in RATIOS.items())
-        cr.execute(f"""
-            CREATE VIEW {self._table} AS (
-                SELECT s.id, s.call_date, s.company_id, s.user_id, u.sale_team_id AS team_id, s.status, s.direction,
-                       s.number_id, {", ".join(f"s.{column}" for column, _e in SUMS)},
-                       s.returnable_count - s.returned_count AS not_returned_count, {ratios}
-                  FROM teleum_call_stat s LEFT JOIN res_users u ON u.id = s.user_id)
-        """)
+        cr.execute(_VIEW)
 
     def _read_group_select(self, aggregate_spec, query):
         """Count is the number of calls; a rate is the ratio of its sums over the group."""

@@ -30,7 +30,8 @@ class ReturnsDay(TeleumCase):
         cls.now = datetime.now(MSK).replace(microsecond=0)
         cls.account.action_sync()  # the lines and numbers
         cls.Call = cls.env["teleum.call"]
-        cls.elena = new_test_user(cls.env, "ret_elena", name="Elena Returns", groups="teleum_telephony.group_teleum_own")
+        cls.elena = new_test_user(cls.env, "ret_elena", name="Elena Returns",
+                                  groups="teleum_telephony.group_teleum_own")
         cls.sergey = new_test_user(cls.env, "ret_sergey", name="Sergey Returns",
                                    groups="teleum_telephony.group_teleum_own")
         cls.manager = new_test_user(cls.env, "ret_manager", name="Manager Returns",
@@ -175,4 +176,5 @@ class TestReturns(ReturnsDay):
 class TestReturnsTour(ReturnsDay, HttpCase):
     @unittest.skipUnless(HAS_CHROMIUM, "no Chromium (dev/test installs Debian's chromium package)")
     def test_manager_tour(self):
-        self.start_tour("/odoo/action-teleum_telephony.teleum_call_action", "teleum_returns_tour", login="ret_manager", timeout=120)
+        self.start_tour("/odoo/action-teleum_telephony.teleum_call_action", "teleum_returns_tour",
+                        login="ret_manager", timeout=120)

@@ -3,6 +3,7 @@ name (served by trigram indexes on res_partner) and the calls analysis (teleum.c
 by the hourly call statistics)."""
 
 from datetime import datetime, timedelta
+
 import pytz
 
 from odoo import fields

@@ -24,7 +24,7 @@ registry.category("web_tour.tours").add("teleum_returns_tour", {
         },
         {
             content: "Open the missed calls not returned",
-            trigger: ".dropdown-item:contains(Missed calls not returned)",
+            trigger: ".dropdown-item[data-menu-xmlid='teleum_telephony.menu_teleum_not_returned']",
             run: "click",
         },
         {
@@ -60,7 +60,7 @@ registry.category("web_tour.tours").add("teleum_returns_tour", {
         },
         {
             content: "Open the returns of missed calls",
-            trigger: ".dropdown-item:contains(Returns of missed calls)",
+            trigger: ".dropdown-item[data-menu-xmlid='teleum_telephony.menu_teleum_call_report_returns']",
             run: "click",
         },
         {
@@ -88,6 +88,41 @@ registry.category("web_tour.tours").add("teleum_returns_tour", {
                     if (!got || !got.startsWith(rate)) {
                         fail(`${name}: returned in time ${got}, expected ${rate}`);
                     }
+                }
+            },
+        },
+        {
+            content: "Open the calls analysis",
+            trigger: ".o_menu_sections button:contains(Analysis), .o_menu_sections a:contains(Analysis)",
+            run: "click",
+        },
+        {
+            trigger: ".dropdown-item[data-menu-xmlid='teleum_telephony.menu_teleum_call_report']",
+            run: "click",
+        },
+        {
+            content: "The calls analysis opens",
+            trigger: ".o_breadcrumb:contains(Calls Analysis)",
+        },
+        {
+            content: "Agent × day, count and missed %: over inbound calls, not over all of them",
+            trigger: ".o_pivot th:contains(Elena Returns)",
+            run() {
+                const headers = [...document.querySelectorAll(".o_pivot thead th.o_pivot_measure_row")]
+                    .map((th) => th.innerText.trim());
+                if (headers.slice(-2).join(" | ") !== "Count | Missed (%)") {
+                    fail(`measures: ${headers.join(" | ")}`);
+                }
+                const header = [...document.querySelectorAll(".o_pivot tbody th")].find(
+                    (th) => th.innerText.trim() === "Elena Returns"
+                );
+                if (!header) {
+                    fail("no row for Elena Returns");
+                }
+                const cells = [...header.parentElement.querySelectorAll("td")].map((td) => td.innerText.trim());
+                // 7 calls (3 outbound, 4 inbound, every inbound one missed): 100 %, not 4 / 7
+                if (cells.at(-2) !== "7" || !cells.at(-1).startsWith("100.0")) {
+                    fail(`Elena Returns: ${cells.slice(-2).join(", ")}, expected 7 calls, 100.0 % missed`);
                 }
             },
         },
