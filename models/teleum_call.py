@@ -113,7 +113,7 @@ class TeleumCall(models.Model):
         "Return delay (s)", readonly=True, copy=False, aggregator="avg",
         help="Seconds from the missed call's start to the start of the call that returned it.")
     callback_in_target = fields.Boolean(
-        "Returned in time", readonly=True, copy=False,
+        "Returned in time", default=False, readonly=True, copy=False,
         help="Returned within the company's target (Settings: Return missed calls within).")
     not_returned = fields.Boolean(
         "Not returned", compute="_compute_not_returned", search="_search_not_returned",

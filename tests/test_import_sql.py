@@ -88,12 +88,16 @@ class TestSetBasedImport(TeleumCase):
         columns = [fn for fn, f in self.Call._fields.items() if f.store and f.column_type and fn != "id"]
         self.env.cr.execute(SQL(
             """SELECT %s FROM teleum_call c LEFT JOIN crm_lead l ON l.id = c.lead_id
-                 LEFT JOIN teleum_recording r ON r.id = c.recording_id WHERE c.id = ANY(%s) ORDER BY c.id""",
-            SQL(", ").join([*(SQL("c.%s", SQL.identifier(fn)) for fn in columns), SQL("l.phone"), SQL("r.file_id")]),
+                 LEFT JOIN teleum_recording r ON r.id = c.recording_id
+                 LEFT JOIN teleum_call b ON b.id = c.callback_call_id WHERE c.id = ANY(%s) ORDER BY c.id""",
+            SQL(", ").join([*(SQL("c.%s", SQL.identifier(fn)) for fn in columns), SQL("l.phone"), SQL("r.file_id"),
+                            SQL("b.fingerprint")]),
             calls.ids,
         ))
-        # a lead is known by its phone, a recording by its file: the two runs make them under other ids
-        return [dict(zip([*columns, "lead_phone", "recording_file"], row), lead_id=None, recording_id=None)
+        # a lead is known by its phone, a recording by its file, a return by its fingerprint: the two
+        # runs make them under other ids
+        return [dict(zip([*columns, "lead_phone", "recording_file", "returned_by"], row), lead_id=None,
+                     recording_id=None, callback_call_id=None)
                 for row in self.env.cr.fetchall()]
 
     def recordings(self, recordings):
