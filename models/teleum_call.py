@@ -521,11 +521,11 @@ class TeleumCall(models.Model):
         """Give the missed calls that these new calls may return their return and delay.
 
         The candidates: the new missed calls, and the stored missed calls of the same numbers
-        that a new connected call comes before the current return of (or that have none): a
-        return may arrive in a later sync, on a later page or in a resumed import, and an
-        earlier one may arrive after a later one. One query finds them with their first later
-        connected call (same number key, same company, answered, in either direction); the
-        changes are written grouped by value.
+        that a new connected call comes before the current return of (or that have none), found
+        between it and the connected call before it: a return may arrive in a later sync, on a
+        later page or in a resumed import, and an earlier one may arrive after a later one. One
+        query finds them with their first later connected call (same number key, same company,
+        answered, in either direction); the changes are written grouped by value.
         """
         ids = [call.id for call in select(self, ("remote_number", "call_date"), lambda n, d: n and d)]
         if not ids:
@@ -538,7 +538,13 @@ class TeleumCall(models.Model):
                 SELECT id FROM page WHERE missed
                  UNION
                 SELECT m.id FROM page c
+                  -- a missed call before the previous connected call was returned by it at the latest
+             LEFT JOIN LATERAL (SELECT p.call_date FROM teleum_call p
+                                 WHERE p.remote_number = c.remote_number AND p.call_date < c.call_date
+                                   AND p.company_id = c.company_id AND p.status = 'answered'
+                              ORDER BY p.call_date DESC LIMIT 1) prev ON true
                   JOIN teleum_call m ON m.remote_number = c.remote_number AND m.call_date < c.call_date
+                                    AND m.call_date > coalesce(prev.call_date, '-infinity')
                                     AND m.company_id = c.company_id AND m.missed
              LEFT JOIN teleum_call r ON r.id = m.callback_call_id
                  WHERE c.status = 'answered' AND (r.id IS NULL OR r.call_date > c.call_date))
