@@ -18,7 +18,7 @@ thousand rows a month), through the view ``teleum_call_report`` that adds the ag
 - The median return delay would need every call; the report gives the average (sum / returned).
 """
 
-from odoo import fields, models, tools
+from odoo import api, fields, models, tools
 from odoo.models import parse_read_group_spec
 from odoo.tools import SQL
 
@@ -157,6 +157,47 @@ class TeleumCallReport(models.Model):
                            "FOR EACH STATEMENT EXECUTE FUNCTION teleum_call_stat_sync()", name, SQL(op), SQL(tables)))
         tools.drop_view_if_exists(cr, self._table)
         cr.execute(_VIEW)
+
+    @api.model
+    def _read_group(self, domain, groupby=(), aggregates=(), having=(), offset=0, limit=None, order=None):
+        # the rows follow the calls by triggers: the calls' pending changes first
+        self.env["teleum.call"].flush_model()
+        return super()._read_group(domain, groupby, aggregates, having, offset, limit, order)
+
+    @api.model
+    def read_group(self, domain, fields, groupby, offset=0, limit=None, orderby=False, lazy=True):
+        """Groups by agent, team or number (pivot, graph) are counted first, named after.
+
+        Odoo orders such groups by name in SQL: it joins the agent and their partner to every row
+        and sorts them all before summing (most of a 30-day pivot's time). Here SQL orders the
+        groups by id and the few groups are sorted by name afterwards, as Odoo would order them.
+        """
+        groupbys = [groupby] if isinstance(groupby, str) else list(groupby or ())
+        levels = groupbys[:1] if lazy else groupbys
+        types = [getattr(self._fields.get(g.split(":")[0]), "type", None) for g in levels]
+        if "many2one" not in types or orderby or limit or offset:
+            return super().read_group(domain, fields, groupby, offset=offset, limit=limit, orderby=orderby, lazy=lazy)
+        order = ",".join(f"{g}:max" if t == "many2one" else g for g, t in zip(levels, types, strict=True))
+        groups = super().read_group(domain, fields, groupby, orderby=order, lazy=lazy)
+
+        # each many2one level in its comodel's own order (one small search per level: the collation
+        # and the order of the comodel, exactly as Odoo's SQL would have them)
+        ranks = {}
+        for spec, kind in zip(levels, types, strict=True):
+            if kind == "many2one":
+                ids = {group[spec][0] for group in groups if group.get(spec)}
+                comodel = self.env[self._fields[spec].comodel_name].sudo().with_context(active_test=False)
+                ranks[spec] = {rid: i for i, rid in enumerate(comodel.search([("id", "in", list(ids))]).ids)}
+
+        def key(group, spec):  # empty groups last, as PostgreSQL sorts NULLs ascending
+            value = group.get(spec)
+            if spec in ranks:
+                return (not value, ranks[spec].get(value[0], 0) if value else 0)
+            if spec.split(":")[0] == "call_date":  # a date group's label is not its order: its start is
+                value = ((group.get("__range") or {}).get(spec) or {}).get("from")
+            return (not value, value or "")
+
+        return sorted(groups, key=lambda group: tuple(key(group, g) for g in levels))
 
     def _read_group_select(self, aggregate_spec, query):
         """Count is the number of calls; a rate is the ratio of its sums over the group."""

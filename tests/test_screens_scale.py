@@ -170,6 +170,27 @@ class TestHourlyStats(TransactionCase):
         team = self.assert_same_groups(manager, [], ["team_id"])
         self.assertEqual({g["team_id"] and g["team_id"][0] for g in team}, {self.team.id, False})
 
+    def test_groups_in_odoo_order(self):
+        """The pivot's groups by agent, number or team come in the order Odoo gives them (by name),
+        empty ones last, dates in order, though the report orders them by id in SQL."""
+        zed = new_test_user(self.env, "hourly_zed", name="Zed Agent", groups="teleum_telephony.group_teleum_own")
+        adam = new_test_user(self.env, "hourly_adam", name="Adam Agent", groups="teleum_telephony.group_teleum_own")
+        self.assertLess(zed.id, adam.id, "id order is not name order here")
+        self.calls[0::4].user_id = zed
+        self.calls[1::4].user_id = adam
+        Report = self.env(user=self.manager, context={"tz": "Europe/Moscow"})["teleum.call.report"]
+        measures = ["__count", "missed_rate:avg"]
+        for groupby, lazy in ((["user_id"], False), (["user_id", "call_date:day"], False), (["status", "user_id"], False),
+                              (["number_id"], True), (["team_id", "status"], True), (["call_date:day", "user_id"], False)):
+            ours = Report.read_group([], measures, groupby, lazy=lazy)
+            odoo = Report.read_group([], measures, groupby, orderby=", ".join(groupby[:1] if lazy else groupby),
+                                     lazy=lazy)
+            self.assertEqual([{k: v for k, v in g.items() if k != "__domain"} for g in ours],
+                             [{k: v for k, v in g.items() if k != "__domain"} for g in odoo], groupby)
+        names = [g["user_id"] and g["user_id"][1] for g in Report.read_group([], ["__count"], ["user_id"])]
+        self.assertEqual(names[:2], ["Adam Agent", "Zed Agent"])
+        self.assertIs(names[-1], False)
+
     def test_stays_exact_through_writes(self):
         """Agent reassigned, status changed, calls deleted, rows inserted and updated in SQL: the table follows."""
         manager = self.env(user=self.manager, context={"tz": "Europe/Moscow"})["teleum.call"]
