@@ -180,8 +180,9 @@ class TestHourlyStats(TransactionCase):
         self.calls[1::4].user_id = adam
         Report = self.env(user=self.manager, context={"tz": "Europe/Moscow"})["teleum.call.report"]
         measures = ["__count", "missed_rate:avg"]
-        for groupby, lazy in ((["user_id"], False), (["user_id", "call_date:day"], False), (["status", "user_id"], False),
-                              (["number_id"], True), (["team_id", "status"], True), (["call_date:day", "user_id"], False)):
+        for groupby, lazy in ((["user_id"], False), (["user_id", "call_date:day"], False),
+                              (["status", "user_id"], False), (["number_id"], True), (["team_id", "status"], True),
+                              (["call_date:day", "user_id"], False)):
             ours = Report.read_group([], measures, groupby, lazy=lazy)
             odoo = Report.read_group([], measures, groupby, orderby=", ".join(groupby[:1] if lazy else groupby),
                                      lazy=lazy)
