@@ -164,6 +164,11 @@ class TeleumCallReport(models.Model):
     def _read_group(self, domain, groupby=(), aggregates=(), having=(), offset=0, limit=None, order=None):
         # the rows follow the calls by triggers: the calls' pending changes first
         self.env["teleum.call"].flush_model()
+        if any(":" in spec for spec in groupby):
+            # PostgreSQL cannot tell how few days (or weeks…) a date grouping makes of a month's
+            # rows (it guesses one group in two rows) and sorts them all instead of hashing them:
+            # 76 ms instead of 16 ms for a busy month. Enough memory to hash, for this request.
+            self.env.cr.execute("SET LOCAL work_mem = '32MB'")
         return super()._read_group(domain, groupby, aggregates, having, offset, limit, order)
 
     @api.model
