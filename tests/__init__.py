@@ -1,6 +1,7 @@
 from . import (
     test_access,
     test_agents_recordings,
+    test_call_returns,
     test_chatter_notes,
     test_crm,
     test_faults,
