@@ -325,3 +325,15 @@ ensure_helpdesk_template_db() {
     || { tail -30 "$DEV/template-helpdesk.log"; die "Helpdesk template build failed"; }
   pg_sql postgres "COMMENT ON DATABASE $HELPDESK_TEMPLATE_DB IS '$stamp'"
 }
+
+# ---------------------------------------------------------------- test-only modules
+# dev/test_modules (a module extending what the import creates) reached through links in
+# .dev/test_modules, as the bridges are: pytest must not see the checkout (an addon itself) above them.
+TEST_MODULES_ADDONS="$DEV/test_modules"
+ensure_test_modules() {
+  local module
+  mkdir -p "$TEST_MODULES_ADDONS"
+  for module in "$ROOT"/dev/test_modules/*/; do
+    ln -sfn "${module%/}" "$TEST_MODULES_ADDONS/$(basename "$module")"
+  done
+}
