@@ -31,7 +31,7 @@ from markupsafe import Markup
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.osv import expression
-from odoo.tools import SQL, format_datetime
+from odoo.tools import format_datetime
 from odoo.tools.mail import generate_tracking_message_id
 
 from ..teleum_api.paging import row_fingerprint
@@ -128,12 +128,6 @@ class TeleumCall(models.Model):
         ("call_uniq", "unique(account_id, fingerprint, occurrence)", "This call is already imported."),
     ]
 
-    # Indexes of earlier versions that no query needs any more (Odoo keeps an index whose field
-    # lost ``index``): dropped on update so that every import stops paying for them.
-    _OBSOLETE_INDEXES = (*(f"teleum_call__{name}_index" for name in (
-        "account_id", "company_id", "status", "direction", "number_id", "sip_id", "user_id", "partner_id",
-        "recording_id", "missed", "call_date")), "teleum_call_partner_date_idx")
-
     recording_url = fields.Char(compute="_compute_recording_url",
                                 help="Address of the recording through Odoo (Teleum's link never reaches the browser).")
     teleum_note_ids = fields.Many2many(
@@ -143,13 +137,6 @@ class TeleumCall(models.Model):
 
     def init(self):
         cr = self.env.cr
-        for name in self._OBSOLETE_INDEXES:
-            cr.execute(SQL("DROP INDEX IF EXISTS %s", SQL.identifier(name)))
-        # The number's index was a btree under the name Odoo gives the trigram one: dropped here,
-        # Odoo makes the trigram index after init() (it keeps any index of that name as it is).
-        cr.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'teleum_call__remote_number_index'")
-        if "gin_trgm_ops" not in ((cr.fetchone() or [""])[0]):
-            cr.execute("DROP INDEX IF EXISTS teleum_call__remote_number_index")
         # Every screen query carries the multi-company rule (company_id IN …): the indexes below
         # INCLUDE company_id so that counts (the list's pager, a contact's button) are read from
         # the index alone, without a visit to each call's row.
