@@ -228,7 +228,7 @@ class Bench:
     # ------------------------------------------------------------------ bare create
     def bare_create(self, env, account_id):
         """The import's own values for the same rows, stored by create() alone, page by page."""
-        from odoo.addons.teleum_telephony.models import teleum_account as ta
+        from odoo.addons.teleum_telephony.models import teleum_call_listing as ta
         from odoo.addons.teleum_telephony.teleum_api import TeleumClient
         from odoo.addons.teleum_telephony.teleum_api.paging import row_fingerprint
 
@@ -409,7 +409,7 @@ class Bench:
         progress(f"recordings linked to calls: {r['recording_links'][0]} (digest {r['recording_links'][1]})")
         r["second"] = bench.sync(env, account_id, "second sync", sampler, None, timers)
         # the daily safety pass reads every page again even when the counts are unchanged
-        env["teleum.account"].browse(account_id).sudo().calls_full_pass = False
+        env["teleum.call.listing"].search([("account_id", "=", account_id)]).last_full_read = False
         cr.commit()
         r["full"] = bench.sync(env, account_id, "full re-read", sampler, None, timers)
         r["bare"] = bench.bare_create(env, account_id)
@@ -732,7 +732,7 @@ def main():
     odoo.netsvc.init_logger()
     from odoo.modules.registry import Registry
     registry = Registry(a.db)
-    from odoo.addons.teleum_telephony.models import teleum_account as ta
+    from odoo.addons.teleum_telephony.models import teleum_call_listing as ta
 
     bench = Bench(a)
     sampler = RssSampler()

@@ -6,7 +6,8 @@ cron) and the scheduled actions (`_cron_sync()`) all go through `_sync_all()`: u
 lock (`_sync_lock()`), `_sync_locked()` runs the configuration (`_sync_config()`), the calls
 (`_sync_calls()`, page by page) and the balance (`_sync_balance()`). Each page of calls commits
 when it is done (outside tests), so a crash loses at most the page being imported, and the next
-run resumes from the cursor stored here.
+run resumes where it stopped: the pass's month here (``calls_pass_month``), the position in
+that month on its listing (``teleum.call.listing``).
 
 - *Sync now* only records the request and triggers the "sync requested" scheduled action
   (`_cron_sync_requested()`), which runs it batch by batch (`_sync_requested()`) and notifies the
@@ -14,11 +15,10 @@ run resumes from the cursor stored here.
   and read by other sessions. `_sync_lock()` is an advisory lock held across the commits of one
   run; `_locked_ids()` tells which accounts are syncing right now.
 - The call pager: Teleum lists calls by month, page by page, with no id and no reliable end
-  marker. `_sync_calls()` walks the months still to read (`_calls_months()`), reads each page
-  again from the rows it ended on (``teleum_api.paging.overlap``) to notice a listing that
-  shifted, tells a server that ignores paging (`_beyond()`), skips a month whose count is
-  unchanged (`_calls_month_unchanged()`, the probe), and keeps its cursor so that a budgeted or
-  interrupted run resumes there. The rows of each page go to `teleum.call._import_rows()`.
+  marker. `_sync_calls()` walks the months still to read (`_calls_months()`), each through its
+  ``teleum.call.listing``: the probe skips a month whose count is unchanged
+  (``_unchanged()``), else the month is read page by page from where its last read stopped
+  (``_read()``). A budgeted or interrupted run resumes there.
 - Copies of the recordings kept in Odoo, for longer than Teleum keeps them.
 """
 
@@ -36,7 +36,6 @@ from odoo.exceptions import UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from ..teleum_api import DEFAULT_URL, TeleumClient, TeleumError
-from ..teleum_api.paging import carry_to_store, count_is_total, listing_ends, overlap, row_fingerprint, same_rows
 from ..teleum_api.redact import redact
 
 _logger = logging.getLogger(__name__)
@@ -75,10 +74,6 @@ RECORDING_BATCH = 50
 MAX_RECORDING_BYTES = 200 * 1024 * 1024
 
 COPY_RETRY = timedelta(days=1)
-
-CALL_PAGE_SIZE = 1000
-
-FULL_PASS_EVERY = timedelta(hours=24)
 
 
 class TeleumAccount(models.Model):
@@ -130,18 +125,12 @@ class TeleumAccount(models.Model):
         readonly=True, copy=False,
         help="Set when Teleum refused the credentials: syncing stops until they are fixed.",
     )
-    # Calls cursor: the month being walked, the next offset, the fingerprint of the last row
-    # imported (to detect a listing that shifted) and the occurrence counts carried across pages.
-    calls_done_until = fields.Date(readonly=True, copy=False)
-    calls_cursor_month = fields.Date(readonly=True, copy=False)
-    calls_cursor_offset = fields.Integer(readonly=True, copy=False)
-    calls_cursor_last = fields.Char(readonly=True, copy=False)
-    calls_cursor_carry = fields.Json(readonly=True, copy=False)
+    # The pass of the calls import: the month an unfinished pass continues from (each month's
+    # position, counts and state are on its listing).
+    calls_pass_month = fields.Date("Calls pass at", readonly=True, copy=False)
+    call_listing_ids = fields.One2many("teleum.call.listing", "account_id", "Months", readonly=True,
+                                       groups="teleum_telephony.group_teleum_manager")
     config_synced = fields.Datetime("Configuration synced", readonly=True, copy=False)
-    # A month whose reported count equals the calls stored from it is not read again page by page,
-    # unless the last pass that read every page is older than FULL_PASS_EVERY (the safety net).
-    calls_full_pass = fields.Datetime("Last full read of the calls", readonly=True, copy=False)
-    calls_pass_skipped = fields.Boolean("Current pass skipped unchanged months", readonly=True, copy=False)
     # A sync a person asked for (Sync now): run by the "sync requested" scheduled action, which
     # notifies that person at the end.
     sync_requested_by = fields.Many2one("res.users", "Sync requested by", readonly=True, copy=False)
@@ -155,9 +144,6 @@ class TeleumAccount(models.Model):
     last_sync_new_calls = fields.Integer("New calls at the last sync", readonly=True, copy=False)
     sync_running = fields.Boolean(compute="_compute_sync_progress")
     sync_progress = fields.Char("Sync progress", compute="_compute_sync_progress")
-    # Set when a probe found no count that must be a month's total (no count, or one that may be
-    # the answer's own size): probing is then a wasted request, until the next daily full read.
-    calls_count_unreliable = fields.Boolean("Teleum's call counts are not month totals", readonly=True, copy=False)
 
     number_ids = fields.One2many("teleum.number", "account_id")
     sip_ids = fields.One2many("teleum.sip", "account_id")
@@ -374,7 +360,7 @@ class TeleumAccount(models.Model):
                 self._sync_config(client)
                 self._commit()
             if "calls" in parts:
-                if not self.calls_cursor_month and not self.sync_request_started:
+                if not self.calls_pass_month and not self.sync_request_started:
                     self._progress_start()  # a new pass (a requested sync counts from the request)
                 remaining = self._sync_calls(client, budget=budget)
                 if not remaining:
@@ -715,138 +701,59 @@ class TeleumAccount(models.Model):
         return datetime.now(pytz.timezone(self.timezone or "Europe/Moscow")).date()
 
     def _calls_months(self):
-        """Months still to walk: from the cursor (or the history start) to the current month."""
+        """Months still to walk, oldest first: those of the history (``history_months``) that are not
+        complete, the previous and the current month always (late records appear there), and any
+        other month not complete (asked to be read again, a read to resume, or a month just over
+        that is read once more)."""
         today = self._local_today().replace(day=1)
-        start = today - relativedelta(months=max(self.history_months, 1) - 1)
-        if self.calls_done_until:
-            start = max(start, self.calls_done_until + relativedelta(months=1))
-        # The previous and the current month are always read again: late records appear there.
-        start = min(start, today - relativedelta(months=1))
-        months = []
+        start = min(today - relativedelta(months=max(self.history_months, 1) - 1), today - relativedelta(months=1))
+        listings = self.env["teleum.call.listing"].sudo().search([("account_id", "=", self.id)])
+        months = {listing.month for listing in listings if listing.state != "complete"}
+        complete = set(listings.mapped("month")) - months
         month = start
         while month <= today:
-            months.append(month)
+            if month not in complete:
+                months.add(month)
             month += relativedelta(months=1)
-        return months
+        return sorted(months)
 
     def _sync_calls(self, client, budget=None):
         """Walk the months page by page, committing after each page.
 
-        A pass walks from the oldest month still to read to the current month. A run with a
-        ``budget`` (cron) stops after that many pages, leaving the cursor on the account, and
-        the next run continues the same pass. Returns 1 while the pass is unfinished, else 0.
+        A pass walks from the oldest month still to read to the current month, each through its
+        listing (``teleum.call.listing``). A run with a ``budget`` (cron) stops after that many
+        pages; the next run continues the same pass from ``calls_pass_month``, and the month from
+        where its listing stopped. Returns 1 while the pass is unfinished, else 0.
         """
-        Call = self.env["teleum.call"]
-        today = self._local_today().replace(day=1)
-        ctx = Call._import_context(self)
+        Listing = self.env["teleum.call.listing"]
+        ctx = self.env["teleum.call"]._import_context(self)
         months = self._calls_months()
-        if self.calls_cursor_month:  # continue the pass where the last run stopped
-            months = [m for m in months if m >= self.calls_cursor_month] or months
-        else:
-            self.sudo().calls_pass_skipped = False
-        may_skip = bool(self.calls_full_pass) and self.calls_full_pass > fields.Datetime.now() - FULL_PASS_EVERY
-        if not self.calls_cursor_month and not may_skip and self.calls_count_unreliable:
-            self.sudo().calls_count_unreliable = False  # a daily full read: probing may pay again after it
+        if self.calls_pass_month:  # continue the pass where the last run stopped
+            months = [m for m in months if m >= self.calls_pass_month] or months
         pages = 0
         for index, month in enumerate(months):
-            following = months[index + 1] if index + 1 < len(months) else False
-            if self.calls_cursor_month == month:
-                offset, last, carry = (self.calls_cursor_offset, self.calls_cursor_last,
-                                       dict(self.calls_cursor_carry or {}))
-            else:
-                offset, last, carry = 0, False, {}
-            if not offset and may_skip and not self.calls_count_unreliable and \
-                    self._calls_month_unchanged(client, month):
+            left = len(months) - index - 1
+            following = months[index + 1] if left else False
+            listing = Listing._of(self, month)
+            if listing._unchanged(client):
                 self.env["teleum.recording"]._sync_month(self, client, month)
-                vals = {"calls_cursor_month": following, "calls_cursor_offset": 0, "calls_cursor_last": False,
-                        "calls_cursor_carry": False, "calls_pass_skipped": True}
-                if month < today - relativedelta(months=1):
-                    vals["calls_done_until"] = month
-                vals.update(self._progress_vals(month, len(months) - index - 1, pages=0))  # progress
-                self.sudo().write(vals)
-                self._commit()
+                self._calls_walked(following, month, left, pages=0)
                 continue
-            restarts = 0
-            first = None  # this run's answer at start=0: a later answer repeating it means start is ignored
-            recordings_read = False
-            while True:
+            reader = listing._read(client, ctx)
+            done = False
+            while not done:
                 if budget is not None and pages >= budget:
                     return 1
-                if not recordings_read:
-                    # The month's recordings first (a resumed month read them when it started):
-                    # the new calls get theirs as they are stored, instead of every call with a
-                    # recording being written a second time after.
-                    if not offset:
-                        self.env["teleum.recording"]._sync_month(self, client, month)
-                    ctx["recordings"] = self.env["teleum.recording"]._unpaired(self)
-                    recordings_read = True
-                # Read the rows we ended on again (``last``, see teleum_api.paging.overlap): if they are not the
-                # same, the listing shifted under us (a late record was inserted) and the month is
-                # read again.
-                reread = last.split(",") if last else []
-                start = offset - len(reread) if offset else offset
-                page = client.report_calls(month.year, month.month, start=start, limit=CALL_PAGE_SIZE)
-                rows = page.calls
-                if start < offset and [row_fingerprint(r, month) for r in rows[:len(reread)]] == reread:
-                    rows = rows[len(reread):]  # where we ended: the listing did not shift
-                elif start > 0 and same_rows(first, rows) and not self._beyond(first, page):
-                    # The server ignores start/limit: its answer at 0 was the whole month (imported).
-                    rows = []
-                elif start < offset:
-                    restarts += 1
-                    if restarts > 3:
-                        raise UserError(_("Teleum's call list for %(month)s keeps changing; "
-                                          "it will be read again at the next sync.",
-                                          month=month.strftime("%m/%Y")))
-                    offset, last, carry = 0, False, {}
-                    continue
-                if start == 0:
-                    first = page.calls
-                # A short page is not the end (the server may cap its answers): no new row is,
-                # or reaching a count larger than the answer (so not the answer's own size).
-                done = not rows or listing_ends(offset + len(rows), len(page.calls), page.count, page.count_reported)
-                Call._import_rows(self, rows, carry, ctx, month, last_page=done)
+                done = next(reader)
                 pages += 1
-                offset += len(rows)
-                if rows:
-                    last = overlap(page.calls, month)
-                if done:
-                    vals = {"calls_cursor_month": following, "calls_cursor_offset": 0,
-                            "calls_cursor_last": False, "calls_cursor_carry": False}
-                    if month < today - relativedelta(months=1):
-                        vals["calls_done_until"] = month
-                else:
-                    vals = {"calls_cursor_month": month, "calls_cursor_offset": offset,
-                            "calls_cursor_last": last,
-                            "calls_cursor_carry": carry_to_store(carry, rows, month)}
-                vals.update(self._progress_vals(month, len(months) - index - 1, pages=1))  # progress
-                self.sudo().write(vals)
-                self._commit()
+                self._calls_walked(following if done else month, month, left, pages=1)
                 if budget is None and self._auto_commit():
                     # Long direct runs: keep the ORM cache from growing with the month.
                     self.env.invalidate_all()
-                if done:
-                    break
-        if not self.calls_pass_skipped:
-            self.sudo().calls_full_pass = fields.Datetime.now()
         return 0
 
-    @staticmethod
-    def _beyond(first, page):
-        """Teleum's count says the month holds more calls than the answer at start=0."""
-        return count_is_total(len(page.calls), page.count, page.count_reported) and page.count > len(first)
-
-    def _calls_month_unchanged(self, client, month):
-        """Teleum's count for the month (one row read) equals the calls stored from its listing.
-
-        Call records are only ever added, and a new one changes the count; a pass that reads
-        every page still runs at least every FULL_PASS_EVERY in case that ever is not so.
-        """
-        probe = client.report_calls(month.year, month.month, start=0, limit=1)
-        if not count_is_total(len(probe.calls), probe.count, probe.count_reported):
-            # no count, or one that may be this answer's size: read the month (and stop probing)
-            self.sudo().calls_count_unreliable = True
-            return False
-        stored = self.env["teleum.call"].search_count(
-            [("account_id", "=", self.id), ("listing_month", "=", month.strftime("%Y-%m"))])
-        return probe.count == stored
+    def _calls_walked(self, pass_month, month, months_left, pages):
+        """After a page (``pages``: 1) or a skipped month (0): where the pass continues and its
+        progress, committed with the page."""
+        self.sudo().write(dict(self._progress_vals(month, months_left, pages), calls_pass_month=pass_month))
+        self._commit()

@@ -3,7 +3,7 @@ from unittest.mock import patch
 
 from odoo.tests import TransactionCase
 
-from ..models import teleum_account
+from ..models import teleum_account, teleum_call_listing
 from ..sandbox import TeleumSandbox
 
 DEMO_LOGIN, DEMO_PASSWORD = "demo@example.com", "989864"
@@ -38,7 +38,7 @@ class TeleumCase(TransactionCase):
 
     @contextmanager
     def small_pages(self, size):
-        with patch.object(teleum_account, "CALL_PAGE_SIZE", size):
+        with patch.object(teleum_call_listing, "CALL_PAGE_SIZE", size):
             yield
 
     def use_fast_client(self):
@@ -56,6 +56,21 @@ class TeleumCase(TransactionCase):
         for month in self.account._calls_months():
             total += client.report_calls(month.year, month.month, start=0, limit=1).count
         return total
+
+    def forget_listings(self, account=None):
+        """The import knows nothing of the months any more (no pass, no position in a month)."""
+        account = (account or self.account).sudo()
+        account.call_listing_ids.unlink()
+        account.calls_pass_month = False
+
+    def reading(self, account=None):
+        """The listing of the month a stopped read resumes in (its offset: rows read)."""
+        listings = (account or self.account).sudo().call_listing_ids
+        return listings.filtered(lambda listing: listing.state == "reading")
+
+    def forget_full_reads(self, account=None):
+        """As if no month had been read in full for a day: the next sync reads every page."""
+        (account or self.account).sudo().call_listing_ids.last_full_read = False
 
     def calls(self, account=None):
         return self.env["teleum.call"].search([("account_id", "=", (account or self.account).id)])

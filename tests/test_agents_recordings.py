@@ -31,7 +31,7 @@ class TestRecordingFlag(TeleumCase):
         self.assertTrue(all(linked.call_id.mapped("has_recording")))
         self.account.action_sync()  # re-sync: unchanged months probed
         self.assertEqual(self.with_recording_count(), len(linked))
-        self.account.sudo().calls_full_pass = False
+        self.forget_full_reads()
         self.account.action_sync()  # the daily pass reading every page again
         self.assertEqual(self.with_recording_count(), len(self.linked()))
         self.assertEqual(self.linked(), linked)

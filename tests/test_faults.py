@@ -58,7 +58,7 @@ class FaultCase(TeleumCase):
             per_fp.setdefault(c.fingerprint, []).append(c.occurrence)
         for occ in per_fp.values():
             self.assertEqual(sorted(occ), list(range(1, len(occ) + 1)), "occurrences have no gap")
-        self.assertFalse(account.calls_cursor_month, "the pass is finished")
+        self.assertFalse(account.calls_pass_month, "the pass is finished")
 
     def sync_until_done(self, budget=None, limit=50):
         runs = 0
@@ -128,8 +128,7 @@ class TestFaults(FaultCase):
             for kind in ("error500", "error502", "malformed", "drop"):
                 with self.subTest(kind=kind):
                     self.env["teleum.call"].search([("account_id", "=", self.account.id)]).unlink()
-                    self.account.sudo().write({"calls_done_until": False, "calls_cursor_month": False,
-                                               "calls_full_pass": False})
+                    self.forget_listings()
                     pages = set(rng.sample(range(1, n_pages + 1), 2))
                     self.sandbox.reset_stats()
                     with self.faults_at_pages(kind, pages, count=1):
@@ -150,8 +149,8 @@ class TestFaults(FaultCase):
                                 ("malformed", "malformed JSON"), ("drop", "Cannot connect")):
                 with self.subTest(kind=kind):
                     self.env["teleum.call"].search([("account_id", "=", self.account.id)]).unlink()
-                    self.account.sudo().write({"calls_done_until": False, "calls_cursor_month": False,
-                                               "calls_full_pass": False, "state": "ok", "last_error": False})
+                    self.forget_listings()
+                    self.account.sudo().write({"state": "ok", "last_error": False})
                     page = rng.randint(2, n_pages)
                     with self.faults_at_pages(kind, {page}, count=FAST["retries"] + 1):
                         self.account._sync_all(parts=("calls",))
@@ -165,7 +164,7 @@ class TestFaults(FaultCase):
                     imported = len(self.calls())
                     self.assertGreater(imported, 0, "the pages before the fault are kept")
                     self.assertLess(imported, self.api_call_total())
-                    self.assertTrue(self.account.calls_cursor_month, "the cursor says where to resume")
+                    self.assertTrue(self.account.calls_pass_month, "the cursor says where to resume")
                     self.sandbox.reset_stats()
                     self.account._sync_all(parts=("calls",))
                     self.assertLess(self.sandbox.stats()["requests"]["reportCalls"], n_pages,
@@ -184,7 +183,7 @@ class TestFaults(FaultCase):
                 self.account._sync_all(budget=3, parts=parts)
                 if self.account.state == "error":
                     errors.append(self.account.last_error)
-                elif parts == ("calls",) and not self.account.calls_cursor_month and self.calls():
+                elif parts == ("calls",) and not self.account.calls_pass_month and self.calls():
                     break  # a whole pass finished
             self.assertLess(run, 79, "the faults did not prevent completing the pass")
             self.assertTrue(errors, "some faults outlasted the retries and were reported")
@@ -236,13 +235,11 @@ class TestFaults(FaultCase):
         for k in (1, 3, 6):
             with self.subTest(k=k), self.small_pages(10), self.units() as crash:
                 self.env["teleum.call"].search([("account_id", "=", self.account.id)]).unlink()
-                self.account.sudo().write({"calls_done_until": False, "calls_cursor_month": False,
-                                           "calls_cursor_offset": 0, "calls_cursor_last": False,
-                                           "calls_cursor_carry": False})
+                self.forget_listings()
                 self.sync_killed_after_pages(k, crash)
                 # k pages of 10 rows, each after the first with one row of overlap: all in month 1
-                self.assertEqual(self.account.calls_cursor_offset, 10 + 9 * (k - 1), "page k was committed")
-                self.assertEqual(len(self.calls()), self.account.calls_cursor_offset, "and nothing after it")
+                self.assertEqual(self.reading().offset, 10 + 9 * (k - 1), "page k was committed")
+                self.assertEqual(len(self.calls()), self.reading().offset, "and nothing after it")
                 self.account._sync_all(parts=("calls",))
                 self.assertEqual(self.account.state, "ok", self.account.last_error)
                 self.assertComplete()
@@ -252,10 +249,10 @@ class TestFaults(FaultCase):
         one after that finishes: every call once."""
         with self.small_pages(7), self.units() as crash:
             self.assertEqual(self.account._sync_all(budget=3, parts=("calls",)), 1)
-            cursor = (self.account.calls_cursor_month, self.account.calls_cursor_offset)
+            cursor = (self.account.calls_pass_month, self.reading().offset)
             self.assertEqual(cursor[1], 7 + 6 + 6)
             self.sync_killed_after_pages(1, crash, budget=3)
-            self.assertEqual((self.account.calls_cursor_month, self.account.calls_cursor_offset),
+            self.assertEqual((self.account.calls_pass_month, self.reading().offset),
                              (cursor[0], cursor[1] + 6), "resumes after the last committed page")
             self.assertEqual(len(self.calls()), cursor[1] + 6)
             self.sync_until_done(budget=3)
@@ -283,11 +280,11 @@ class TestFaults(FaultCase):
             self.assertIn("simulated crash", self.account.last_error)
             self.assertFalse(self.account.needs_human)
             self.assertEqual(len(self.calls()), 10 + 9, "the two committed pages stay")
-            self.assertEqual(self.account.calls_cursor_offset, 10 + 9)
+            self.assertEqual(self.reading().offset, 10 + 9)
             self.assertEqual(other.state, "ok", other.last_error)
             for _run in range(10):
                 self.env["teleum.account"]._cron_sync_calls()
-                if not self.account.calls_cursor_month and not other.calls_cursor_month:
+                if not self.account.calls_pass_month and not other.calls_pass_month:
                     break
         self.assertEqual(self.account.state, "ok", self.account.last_error)
         self.assertComplete()
@@ -301,7 +298,7 @@ class TestFaults(FaultCase):
             with self.subTest(style=style):
                 self.patch(self.sandbox, "session_error_style", style)
                 self.env["teleum.call"].search([("account_id", "=", self.account.id)]).unlink()
-                self.account.sudo().write({"calls_done_until": False, "calls_cursor_month": False})
+                self.forget_listings()
                 original = TeleumClient.report_calls
                 seen = itertools.count(1)
 
@@ -416,7 +413,7 @@ class TestFaults(FaultCase):
         self.assertFalse(self.account.needs_human)
         for _run in range(10):
             self.run_cron_like_the_scheduler("teleum_telephony.ir_cron_teleum_sync_calls")
-            if not self.account.calls_cursor_month:
+            if not self.account.calls_pass_month:
                 break
         self.assertEqual(self.account.state, "ok", self.account.last_error)
         self.assertComplete(password=new_password)

@@ -12,7 +12,7 @@ from unittest.mock import patch
 
 from odoo.tests import tagged
 
-from ..models import teleum_account
+from ..models import teleum_call_listing
 from ..models.teleum_call import TeleumCall
 from .common import DEMO_LOGIN
 from .test_faults import FaultCase
@@ -43,7 +43,7 @@ def month_pages(rows, mode):
     row of the one before (the check that the listing did not shift)."""
     if mode.get("ignore_start"):
         return 1
-    size = min(mode.get("cap") or teleum_account.CALL_PAGE_SIZE, teleum_account.CALL_PAGE_SIZE)
+    size = min(mode.get("cap") or teleum_call_listing.CALL_PAGE_SIZE, teleum_call_listing.CALL_PAGE_SIZE)
     return 1 + math.ceil(max(0, rows - size) / (size - 1))
 
 
@@ -65,10 +65,7 @@ class PagingCase(FaultCase):
     def start_mode(self, mode, **extra):
         """Odoo without calls and without a cursor, the sandbox paging in ``mode``."""
         self.calls().unlink()
-        self.account.sudo().write({"calls_done_until": False, "calls_cursor_month": False,
-                                   "calls_cursor_offset": 0, "calls_cursor_last": False,
-                                   "calls_cursor_carry": False, "calls_full_pass": False,
-                                   "calls_pass_skipped": False, "calls_count_unreliable": False})
+        self.forget_listings()
         self.sandbox.set_paging(**dict(mode, **extra))
         self.mode = self.sandbox.paging()
         self.sandbox.reset_stats()
@@ -101,7 +98,7 @@ class PagingCase(FaultCase):
         self.assertEqual(stored, truth, "%s: missing in Odoo: %s; extra in Odoo: %s" % (
             self.mode, list((truth - stored).items())[:3], list((stored - truth).items())[:3]))
         self.assertEqual(sum(truth.values()), len(calls), "as many calls as the sandbox has")
-        self.assertFalse(self.account.calls_cursor_month, "the pass is finished")
+        self.assertFalse(self.account.calls_pass_month, "the pass is finished")
 
     def report_requests(self):
         return self.sandbox.stats()["requests"].get("reportCalls", 0)
@@ -139,7 +136,7 @@ class TestPagingModes(PagingCase):
                 months = self.account._calls_months()
                 for step in ("probe", "again", "daily full read"):
                     if step == "daily full read":
-                        self.account.sudo().calls_full_pass = False
+                        self.forget_full_reads()
                     self.sandbox.reset_stats()
                     self.sync()
                     self.assertEqual(self.calls(), calls)

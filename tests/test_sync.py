@@ -4,7 +4,7 @@ from unittest.mock import patch
 
 from odoo.tests import tagged
 
-from ..models import teleum_account
+from ..models import teleum_account, teleum_call_listing
 from ..teleum_api import TeleumClient
 from ..teleum_api.parsers import parse_call
 from .common import SECOND_LOGIN, SECOND_PASSWORD, TeleumCase
@@ -95,7 +95,7 @@ class TestSync(TeleumCase):
                 self.assertLess(runs, 200)
         self.assertGreater(runs, 2)
         self.assertEqual(len(self.calls()), self.api_call_total())
-        self.assertFalse(self.account.calls_cursor_month)
+        self.assertFalse(self.account.calls_pass_month)
 
     def test_unreadable_row_is_kept(self):
         """A row Teleum sends that cannot be read is stored with its raw data, never skipped."""
@@ -201,7 +201,7 @@ class TestSync(TeleumCase):
 
     def test_unchanged_month_is_not_read_again(self):
         self.account.action_sync()
-        self.assertTrue(self.account.calls_full_pass)
+        self.assertTrue(all(self.account.call_listing_ids.mapped("last_full_read")))
         months = len(self.account._calls_months())
         self.sandbox.reset_stats()
         self.account.action_sync()
@@ -220,11 +220,13 @@ class TestSync(TeleumCase):
         """Past the safety interval every page is read again, even if the counts look unchanged."""
         with self.small_pages(10):
             self.account.action_sync()
-            self.account.calls_full_pass = datetime.now() - teleum_account.FULL_PASS_EVERY - timedelta(minutes=1)
+            self.account.call_listing_ids.last_full_read = (
+                datetime.now() - teleum_call_listing.FULL_PASS_EVERY - timedelta(minutes=1))
             self.sandbox.reset_stats()
             calls = self.calls()
             self.account.action_sync()
         pages = self.sandbox.stats()["requests"].get("reportCalls", 0)
         self.assertGreater(pages, 2 * len(self.account._calls_months()))
         self.assertEqual(self.calls(), calls, "a full re-read creates nothing")
-        self.assertGreater(self.account.calls_full_pass, datetime.now() - timedelta(minutes=5))
+        self.assertGreater(min(self.account.call_listing_ids.mapped("last_full_read")),
+                           datetime.now() - timedelta(minutes=5))
