@@ -545,7 +545,7 @@ class TeleumAccount(models.Model):
                            "sync_progress_months_left": 0, "sync_calls_before": self._calls_stored()})
 
     def _progress_vals(self, month, months_left, pages):
-        """Written with the calls cursor after each page (``pages``: 1) or skipped month (0)."""
+        """Written with the pass's month after each page (``pages``: 1) or skipped month (0)."""
         return {"sync_progress_month": month, "sync_progress_months_left": months_left,
                 "sync_progress_pages": self.sync_progress_pages + pages}
 

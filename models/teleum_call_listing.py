@@ -60,8 +60,8 @@ class TeleumCallListing(models.Model):
     state = fields.Selection(STATES, required=True, default="to_read", readonly=True)
     offset = fields.Integer("Rows read", readonly=True,
                             help="Rows of the month's listing read by the read that stopped (the next start).")
-    overlap = fields.Char(readonly=True,
-                          help="Fingerprints of the rows the next request reads again, to notice a listing that shifted.")
+    overlap = fields.Char(
+        readonly=True, help="Fingerprints of the rows the next request reads again, to notice a listing that shifted.")
     carry = fields.Json(readonly=True, help="Occurrence counts of the rows the next page may repeat.")
     teleum_count = fields.Integer("Teleum's count", readonly=True,
                                   help="The number of calls Teleum gave for the month when it was last asked.")
@@ -197,11 +197,12 @@ class TeleumCallListing(models.Model):
             if rows:
                 last = overlap(page.calls, month)
             if done:
-                vals = dict(state="complete" if self._closed() else "open", last_full_read=fields.Datetime.now(),
-                            offset=0, overlap=False, carry=False)
+                vals = {"state": "complete" if self._closed() else "open", "last_full_read": fields.Datetime.now(),
+                        "offset": 0, "overlap": False, "carry": False}
             else:
-                vals = dict(state="reading", offset=offset, overlap=last, carry=carry_to_store(carry, rows, month))
-            self.write(dict(vals, **self._count_vals(page)))
+                vals = {"state": "reading", "offset": offset, "overlap": last,
+                        "carry": carry_to_store(carry, rows, month)}
+            self.write(vals | self._count_vals(page))
             yield done
             if done:
                 return
