@@ -1,6 +1,7 @@
 from . import (
     test_access,
     test_agents_recordings,
+    test_call_listing,
     test_call_returns,
     test_chatter_notes,
     test_crm,
@@ -19,6 +20,7 @@ from . import (
     test_tour_pbx_details,
     test_tour_roles,
     test_tour_route_agent,
+    test_tour_months,
     test_tour_sync_now,
     test_ui_details,
     test_write,
