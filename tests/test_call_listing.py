@@ -167,3 +167,38 @@ class TestCallListing(TeleumCase):
         self.assertFalse(self.reading())
         self.assertFalse(self.account.calls_pass_month)
         self.assertEveryCallOnce()
+
+    def test_read_again_while_the_month_is_read(self):
+        """Asked again while a read stands inside the month (between two runs, or between two
+        pages of one run): the month is read from its first row, and every call stays once."""
+        from ..models.teleum_call_listing import READ_AGAIN
+
+        with self.small_pages(7):
+            self.account._sync_all(budget=2, parts=("calls",))
+            reading = self.reading()
+            self.assertEqual(reading.offset, 13)
+            reading.with_user(self.admin).action_read_again()
+            self.assertEqual((reading.state, reading.offset, reading.overlap), ("to_read", 0, False))
+            starts = []
+            Account = type(self.env["teleum.account"])
+            original, walked = Account._calls_walked, []
+
+            def report_calls(client, year, month, *args, _original=TeleumClient.report_calls, **kwargs):
+                if (year, month) == (reading.month.year, reading.month.month):
+                    starts.append(kwargs.get("start"))
+                return _original(client, year, month, *args, **kwargs)
+
+            def calls_walked(account, *args, **kwargs):
+                original(account, *args, **kwargs)  # the page is committed
+                walked.append(args)
+                if len(walked) == 3:  # a person asks again while this run reads the month
+                    reading.write(READ_AGAIN)
+
+            with patch.object(TeleumClient, "report_calls", report_calls), \
+                    patch.object(Account, "_calls_walked", calls_walked):
+                self.account._sync_all(parts=("calls",))
+        self.assertEqual(self.account.state, "ok", self.account.last_error)
+        self.assertEqual([start > 0 for start in starts[:4]], [False, True, True, False],
+                         "from the first row, and again when asked during the read")
+        self.assertEqual(reading.state, "complete")
+        self.assertEveryCallOnce()
