@@ -1,3 +1,4 @@
+from . import teleum_call_holder_mixin
 from . import teleum_binding_mixin
 from . import teleum_type_label_mixin
 from . import teleum_write_through_mixin

@@ -1,36 +1,29 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..tools import normalize_phone
-from .crm_lead import RECENT_CALLS, hide_number_keys
 
 
 class ResPartner(models.Model):
-    _inherit = "res.partner"
+    _name = "res.partner"
+    _inherit = ["res.partner", "teleum.call.holder.mixin"]
+    _teleum_number_fields = ("phone", "mobile")
 
     teleum_phone_key = fields.Char(compute="_compute_teleum_keys", store=True, index="btree_not_null",
                                    groups="base.group_user")
     teleum_mobile_key = fields.Char(compute="_compute_teleum_keys", store=True, index="btree_not_null",
                                     groups="base.group_user")
     teleum_call_ids = fields.One2many("teleum.call", "partner_id", string="Call history")
-    teleum_call_count = fields.Integer("Calls", compute="_compute_teleum_call_count")
     teleum_recent_call_ids = fields.Many2many(
-        "teleum.call", string="Latest calls", compute="_compute_teleum_recent_call_ids",
-        groups="teleum_telephony.group_teleum_own",
-        help="The latest calls with this contact (and, for a company, with its contacts).",
-    )
+        help="The latest calls with this contact (and, for a company, with its contacts).")
     teleum_forward_ids = fields.One2many(
         "teleum.forward", "partner_id", string="Forwards routed for this customer",
         groups="teleum_telephony.group_teleum_own",
         help="Forwards of our Teleum numbers made with 'Route calls to an agent' on this customer.",
     )
     teleum_routing_summary = fields.Html(
-        "Who answers", compute="_compute_teleum_routing", sanitize=False, groups="teleum_telephony.group_teleum_own",
         help="Which of our numbers ring which agents: the numbers routed for this customer and the "
              "number they last called.")
-    teleum_routing_forward_ids = fields.Many2many(
-        "teleum.forward", string="Forwards", compute="_compute_teleum_routing",
-        groups="teleum_telephony.group_teleum_own")
 
     # Trigram indexes for the search of calls by contact name: Odoo turns ("partner_id", "ilike", text)
     # into an ILIKE '%text%' over every column of res.partner's _rec_names_search, OR-ed. Without an
@@ -56,10 +49,6 @@ class ResPartner(models.Model):
                 SQL(" WHERE %s IS NOT NULL", SQL.identifier(column)) if partial else SQL(),
             ))
 
-    @api.model
-    def fields_get(self, allfields=None, attributes=None):
-        return hide_number_keys(super().fields_get(allfields, attributes))
-
     @api.depends("phone", "mobile", "country_id")
     def _compute_teleum_keys(self):
         for partner in self:
@@ -68,45 +57,13 @@ class ResPartner(models.Model):
             partner.teleum_phone_key = normalize_phone(partner.phone, *args) or False
             partner.teleum_mobile_key = normalize_phone(partner.mobile, *args) or False
 
-    @api.depends_context("uid", "allowed_company_ids")  # what the user may see, not a shared cache
-    def _compute_teleum_call_count(self):
-        """A company counts its contacts' calls too."""
-        Call = self.env["teleum.call"]
-        allowed = Call.has_access("read")
-        for partner in self:
-            if not partner.id or not allowed:
-                partner.teleum_call_count = 0
-                continue
-            partner.teleum_call_count = Call.search_count([("partner_id", "child_of", partner.id)])
-
-    @api.depends_context("uid", "allowed_company_ids")  # what the user may see, not a shared cache
-    def _compute_teleum_recent_call_ids(self):
-        Call = self.env["teleum.call"]
-        allowed = Call.has_access("read")
-        for partner in self:
-            partner.teleum_recent_call_ids = (allowed and partner.id and Call.search(
-                [("partner_id", "child_of", partner.id)], limit=RECENT_CALLS)) or Call
-
-    @api.depends_context("uid", "allowed_company_ids")
-    def _compute_teleum_routing(self):
-        Forward = self.env["teleum.forward"]
-        for partner in self:
-            forwards = Forward._teleum_routing_forwards(partner=partner) if partner.id else Forward
-            partner.teleum_routing_forward_ids = forwards
-            partner.teleum_routing_summary = Forward._teleum_routing_summary(forwards)
-
-    def action_teleum_route_calls(self):
-        """Open the editor that makes one of our numbers ring this customer's agent."""
+    def _teleum_call_domain(self):
+        """A company's calls are its contacts' too."""
         self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "name": _("Route %(name)s's calls to an agent", name=self.display_name),
-            "res_model": "teleum.route.calls.wizard",
-            "view_mode": "form",
-            "views": [(False, "form")],
-            "target": "new",
-            "context": {"default_partner_id": self.id},
-        }
+        return [("partner_id", "child_of", self.id)]
+
+    def _teleum_route_defaults(self):
+        return {"partner": self}
 
     @api.model
     def _teleum_partners_by_number(self, keys, company):
@@ -145,23 +102,3 @@ class ResPartner(models.Model):
             for key in set(company_calls.mapped("remote_number")):
                 if matched.get(key):
                     company_calls.filtered(lambda c, key=key: c.remote_number == key).partner_id = matched[key]
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        partners = super().create(vals_list)
-        if any(v.get("phone") or v.get("mobile") for v in vals_list):
-            partners._teleum_link_calls()
-        return partners
-
-    def write(self, vals):
-        res = super().write(vals)
-        if "phone" in vals or "mobile" in vals:
-            self._teleum_link_calls()
-        return res
-
-    def action_teleum_calls(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("teleum_telephony.teleum_call_action")
-        action["domain"] = [("partner_id", "child_of", self.id)]
-        action["context"] = {"search_default_group_by_none": 1}
-        return action

@@ -581,13 +581,12 @@ class TeleumForward(models.Model):
         routed from the customer's (or lead's) form and the number the customer last called."""
         if not self.has_access("read") or not (partner or lead):
             return self.browse()
-        domain, calls = [], []
+        domain = []
         if partner:
             domain.append([("partner_id", "child_of", partner.id)])
-            calls = [("partner_id", "child_of", partner.id)]
         if lead:
             domain.append([("lead_id", "=", lead.id)])
-            calls = lead._teleum_call_domain()
+        calls = (lead or partner)._teleum_call_domain()
         numbers = self.search(expression.OR(domain)).number_id
         Call = self.env["teleum.call"]
         if Call.has_access("read"):

@@ -3,20 +3,15 @@ from odoo.osv import expression
 
 from odoo.addons.teleum_telephony.tools import normalize_phone
 
-RECENT_CALLS = 40
-
 
 class HelpdeskTicket(models.Model):
-    _inherit = "helpdesk.ticket"
+    _name = "helpdesk.ticket"
+    _inherit = ["helpdesk.ticket", "teleum.call.holder.mixin"]
 
     teleum_phone = fields.Char("Phone", help="The customer's phone number: the calls with it are listed on the ticket.")
     teleum_phone_key = fields.Char(compute="_compute_teleum_phone_key", store=True, index="btree_not_null")
-    teleum_call_count = fields.Integer("Calls", compute="_compute_teleum_calls")
     teleum_recent_call_ids = fields.Many2many(
-        "teleum.call", string="Latest calls", compute="_compute_teleum_calls",
-        groups="teleum_telephony.group_teleum_own",
-        help="The latest calls with this ticket's contact or phone number, and the calls it was opened from.",
-    )
+        help="The latest calls with this ticket's contact or phone number, and the calls it was opened from.")
 
     @api.depends("teleum_phone", "partner_id.country_id", "company_id")
     def _compute_teleum_phone_key(self):
@@ -37,26 +32,6 @@ class HelpdeskTicket(models.Model):
         if self.teleum_phone_key:
             parts.append([("remote_number", "=", self.teleum_phone_key)])
         return expression.OR(parts)
-
-    @api.depends_context("uid", "allowed_company_ids")  # what the user may see, not a shared cache
-    def _compute_teleum_calls(self):
-        Call = self.env["teleum.call"]
-        allowed = Call.has_access("read")
-        for ticket in self:
-            if not ticket.id or not allowed:
-                ticket.teleum_call_count = 0
-                ticket.teleum_recent_call_ids = Call
-                continue
-            domain = ticket._teleum_call_domain()
-            ticket.teleum_call_count = Call.search_count(domain)
-            ticket.teleum_recent_call_ids = Call.search(domain, limit=RECENT_CALLS)
-
-    def action_teleum_calls(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("teleum_telephony.teleum_call_action")
-        action["domain"] = self._teleum_call_domain()
-        action["context"] = {"create": False}
-        return action
 
     @api.model
     def _teleum_tickets_of_callers(self, calls):
