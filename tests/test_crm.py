@@ -263,3 +263,130 @@ class TestRouteCalls(TeleumCase):
         with self.assertRaises(UserError):
             wizard.action_apply()
         self.assertEqual(self.sandbox.stats()["requests"].get("editForward", 0), 0)
+
+
+@tagged("post_install", "-at_install")
+class TestMerges(TeleumCase):
+    """Merging duplicate leads or contacts keeps every call, forward, note and call-back."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.account.action_sync()
+        cls.Call = cls.env["teleum.call"]
+        cls.callback = cls.env.ref("teleum_telephony.mail_activity_type_call_back")
+        cls.salesman = new_test_user(cls.env, "merge_salesman", groups="sales_team.group_sale_salesman")
+        cls.other_number = cls.env["teleum.number"].search(
+            [("account_id", "=", cls.account.id), ("number", "=", "78005553535")])
+
+    def add_call(self, src, minutes_ago, disposition="NO ANSWER", billsec=0):
+        when = datetime.now(MSK) - timedelta(minutes=minutes_ago)
+        self.sandbox.add_call(DEMO_LOGIN, src=src, dst=OUR_NUMBER, calldate=when.strftime("%Y-%m-%d %H:%M:%S"),
+                              billsecu=str(billsec), billsec="%02d:%02d" % divmod(billsec, 60),
+                              disposition=disposition)
+
+    def callbacks(self, record):
+        return self.env["mail.activity"].search([
+            ("res_model", "=", record._name), ("res_id", "=", record.id), ("activity_type_id", "=", self.callback.id)])
+
+    def notes(self, record):
+        return self.env["mail.message"].search([("model", "=", record._name), ("res_id", "=", record.id),
+                                                ("body", "ilike", "Open the call")])
+
+    def merge_leads(self, leads):
+        wizard = self.env["crm.merge.opportunity"].with_context(
+            active_model="crm.lead", active_ids=leads.ids).create({})
+        self.assertEqual(wizard.opportunity_ids, leads)
+        wizard.action_merge()
+        survivor = leads.exists()
+        self.assertEqual(len(survivor), 1)
+        self.env.invalidate_all()  # the counts are per request in real use
+        return survivor
+
+    def test_merged_leads_keep_calls_forwards_and_one_callback(self):
+        Lead = self.env["crm.lead"]
+        # the likelier one stays (Odoo keeps the most advanced record); both have a phone: the merged
+        # lead's number is lost, its calls are found by their link to the lead
+        stays = Lead.create({"name": "Opportunity", "phone": "+79162220001", "probability": 80,
+                             "user_id": self.salesman.id})
+        goes = Lead.create({"name": "Duplicate", "phone": "+79162220002", "probability": 20,
+                            "user_id": self.salesman.id})
+        self.add_call("79162220001", minutes_ago=50)
+        self.add_call("79162220002", minutes_ago=45)
+        self.add_call("79162220002", minutes_ago=40, disposition="ANSWERED", billsec=20)
+        self.add_call("79162220002", minutes_ago=30)
+        self.account.action_sync()
+        mine, theirs = (self.Call.search([("remote_number", "=", n)]) for n in ("79162220001", "79162220002"))
+        self.assertEqual((len(mine), len(theirs)), (1, 3))
+        self.assertEqual((mine.lead_id, theirs.lead_id), (stays, goes))
+        self.assertEqual((len(self.callbacks(stays)), len(self.callbacks(goes))), (1, 1))
+        # a number of ours routed from the duplicate's form
+        forward = self.env["teleum.forward"].search([("number_id", "=", self.other_number.id)], limit=1)
+        forward.lead_id = goes
+        self.assertNotIn(forward, stays.teleum_routing_forward_ids)
+
+        survivor = self.merge_leads(stays | goes)
+        self.assertEqual(survivor, stays)
+        self.assertEqual(survivor.phone, "+79162220001")
+        self.assertEqual((mine | theirs).lead_id, survivor, "the calls follow the lead that stays")
+        self.assertEqual(survivor.teleum_call_count, 4)
+        self.assertEqual(survivor.teleum_recent_call_ids, mine | theirs)
+        self.assertEqual(self.Call.search(survivor.action_teleum_calls()["domain"]), mine | theirs)
+        self.assertEqual(forward.lead_id, survivor)
+        self.assertIn(forward, survivor.teleum_routing_forward_ids)
+        self.assertIn(self.other_number.display_name, survivor.teleum_routing_summary)
+        callbacks = self.callbacks(survivor)
+        self.assertEqual(len(callbacks), 1, "one call-back on the lead that stays, as for one caller")
+        # the import still settles it: a later answered call of the lead closes it
+        self.add_call("79162220001", minutes_ago=5, disposition="ANSWERED", billsec=30)
+        self.account.action_sync()
+        self.assertFalse(callbacks.exists())
+        self.assertEqual(survivor.teleum_call_count, 5)
+
+    def test_merged_leads_keep_the_notes_of_their_calls(self):
+        self.env.company.teleum_chatter_calls = "leads_contacts"
+        Lead = self.env["crm.lead"]
+        leads = Lead.create([{"name": "Lead %d" % i, "phone": "+7916333000%d" % i} for i in (1, 2, 3)])
+        for i in (1, 2, 3):
+            self.add_call("7916333000%d" % i, minutes_ago=40 - i, disposition="ANSWERED", billsec=30 + i)
+        self.account.action_sync()
+        calls = self.Call.search([("remote_number", "in", ["7916333000%d" % i for i in (1, 2, 3)])])
+        self.assertEqual(calls.lead_id, leads)
+        notes = {lead: self.notes(lead) for lead in leads}
+        self.assertTrue(all(len(n) == 1 for n in notes.values()), "one note per call on each lead")
+        # two leads merged, then the third merged into the one that stayed
+        first = self.merge_leads(leads[0] | leads[1])
+        survivor = self.merge_leads(first | leads[2])
+        all_notes = notes[leads[0]] | notes[leads[1]] | notes[leads[2]]
+        self.assertEqual(self.notes(survivor), all_notes, "every call's note is in the chatter that stays")
+        self.assertEqual(calls.sudo().teleum_note_ids, all_notes, "each call still knows its note")
+        self.assertEqual(calls.lead_id, survivor)
+        self.assertEqual(survivor.teleum_call_count, 3)
+        self.account.action_sync()
+        self.assertEqual(self.notes(survivor), all_notes, "a later import notes nothing twice")
+
+    def test_merged_contacts_keep_calls_and_one_callback(self):
+        Partner = self.env["res.partner"]
+        stays = Partner.create({"name": "Client", "phone": "+79164440001", "user_id": self.salesman.id})
+        goes = Partner.create({"name": "Client (duplicate)", "mobile": "+79164440002", "user_id": self.salesman.id})
+        self.add_call("79164440001", minutes_ago=50)
+        self.add_call("79164440002", minutes_ago=40)
+        self.add_call("79164440002", minutes_ago=30)
+        self.account.action_sync()
+        calls = self.Call.search([("remote_number", "in", ["79164440001", "79164440002"])])
+        self.assertEqual(len(calls), 3)
+        self.assertEqual((len(self.callbacks(stays)), len(self.callbacks(goes))), (1, 1))
+        wizard = self.env["base.partner.merge.automatic.wizard"].create(
+            {"partner_ids": [(6, 0, (stays | goes).ids)], "dst_partner_id": stays.id})
+        wizard.action_merge()
+        self.assertFalse(goes.exists())
+        self.env.invalidate_all()
+        self.assertEqual(calls.partner_id, stays)
+        self.assertEqual(stays.mobile, "+79164440002", "Odoo keeps the number the contact that stays lacked")
+        self.assertEqual(stays.teleum_call_count, 3)
+        self.assertEqual(stays.teleum_recent_call_ids, calls)
+        callbacks = self.callbacks(stays)
+        self.assertEqual(len(callbacks), 1)
+        self.add_call("79164440002", minutes_ago=5, disposition="ANSWERED", billsec=30)
+        self.account.action_sync()
+        self.assertFalse(callbacks.exists(), "the import closes it on either number")
