@@ -12,14 +12,32 @@ OUR_NUMBER = "78123232323"
 MSK = pytz.timezone("Europe/Moscow")
 
 
-@tagged("post_install", "-at_install")
-class TestCrm(TeleumCase):
+class CrmCase(TeleumCase):
+    """The sandbox's calls imported; calls added on the sandbox and the call-backs of a record."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.account.action_sync()
         cls.Call = cls.env["teleum.call"]
         cls.callback = cls.env.ref("teleum_telephony.mail_activity_type_call_back")
+
+    def add_call(self, src, dst=OUR_NUMBER, minutes_ago=60, disposition="NO ANSWER", billsec=0, rdr=""):
+        when = datetime.now(MSK) - timedelta(minutes=minutes_ago)
+        self.sandbox.add_call(DEMO_LOGIN, src=src, dst=dst, calldate=when.strftime("%Y-%m-%d %H:%M:%S"),
+                              billsecu=str(billsec), billsec="%02d:%02d" % divmod(billsec, 60),
+                              disposition=disposition, rdr=rdr)
+
+    def callbacks(self, record):
+        return self.env["mail.activity"].search([
+            ("res_model", "=", record._name), ("res_id", "=", record.id), ("activity_type_id", "=", self.callback.id)])
+
+
+@tagged("post_install", "-at_install")
+class TestCrm(CrmCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
         cls.agent = new_test_user(cls.env, "crm_agent",
                                   groups="teleum_telephony.group_teleum_own,sales_team.group_sale_salesman")
         cls.salesman = new_test_user(cls.env, "crm_salesman", groups="sales_team.group_sale_salesman")
@@ -31,16 +49,6 @@ class TestCrm(TeleumCase):
     def remote_counts(self):
         calls = self.Call.search([("account_id", "=", self.account.id), ("remote_number", "!=", False)])
         return Counter(calls.mapped("remote_number"))
-
-    def add_call(self, src, dst=OUR_NUMBER, minutes_ago=60, disposition="NO ANSWER", billsec=0, rdr=""):
-        when = datetime.now(MSK) - timedelta(minutes=minutes_ago)
-        self.sandbox.add_call(DEMO_LOGIN, src=src, dst=dst, calldate=when.strftime("%Y-%m-%d %H:%M:%S"),
-                              billsecu=str(billsec), billsec="%02d:%02d" % divmod(billsec, 60),
-                              disposition=disposition, rdr=rdr)
-
-    def callbacks(self, record):
-        return self.env["mail.activity"].search([
-            ("res_model", "=", record._name), ("res_id", "=", record.id), ("activity_type_id", "=", self.callback.id)])
 
     # ------------------------------------------------------------------ counts
     def test_company_counts_its_contacts_calls(self):
@@ -266,28 +274,15 @@ class TestRouteCalls(TeleumCase):
 
 
 @tagged("post_install", "-at_install")
-class TestMerges(TeleumCase):
+class TestMerges(CrmCase):
     """Merging duplicate leads or contacts keeps every call, forward, note and call-back."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.account.action_sync()
-        cls.Call = cls.env["teleum.call"]
-        cls.callback = cls.env.ref("teleum_telephony.mail_activity_type_call_back")
         cls.salesman = new_test_user(cls.env, "merge_salesman", groups="sales_team.group_sale_salesman")
         cls.other_number = cls.env["teleum.number"].search(
             [("account_id", "=", cls.account.id), ("number", "=", "78005553535")])
-
-    def add_call(self, src, minutes_ago, disposition="NO ANSWER", billsec=0):
-        when = datetime.now(MSK) - timedelta(minutes=minutes_ago)
-        self.sandbox.add_call(DEMO_LOGIN, src=src, dst=OUR_NUMBER, calldate=when.strftime("%Y-%m-%d %H:%M:%S"),
-                              billsecu=str(billsec), billsec="%02d:%02d" % divmod(billsec, 60),
-                              disposition=disposition)
-
-    def callbacks(self, record):
-        return self.env["mail.activity"].search([
-            ("res_model", "=", record._name), ("res_id", "=", record.id), ("activity_type_id", "=", self.callback.id)])
 
     def notes(self, record):
         return self.env["mail.message"].search([("model", "=", record._name), ("res_id", "=", record.id),
