@@ -83,9 +83,10 @@ class CrmLead(models.Model):
     def _merge_dependences(self, opportunities):
         """The merged leads' calls and forwards go to the lead that stays (Odoo moves their chatter,
         the calls' notes included, and their activities); one call-back is left on it."""
-        super()._merge_dependences(opportunities)
+        res = super()._merge_dependences(opportunities)
         # sudo: whoever may merge the leads moves their calls, as event_crm moves registrations
         self.env["teleum.call"].sudo().search([("lead_id", "in", opportunities.ids)]).lead_id = self
         self.env["teleum.forward"].sudo().with_context(active_test=False).search(
             [("lead_id", "in", opportunities.ids)]).lead_id = self
         self._teleum_keep_one_callback()
+        return res
