@@ -5,9 +5,11 @@ routed from it, who answers them, in the way ``mail.thread.phone`` serves every 
 numbers. A model gives only its calls (``_teleum_call_domain``) and, if its customer's calls can be
 routed from its form, the route wizard's defaults (``_teleum_route_defaults``).
 
-Extending an existing model with it needs ``_name`` as well as ``_inherit``: with two parents and no
-``_name``, Odoo names the class's model after the Python class ("CrmLead") instead of extending
-``crm.lead``, e.g. ``_name = "crm.lead"; _inherit = ["crm.lead", "teleum.call.holder.mixin"]``.
+Extending an existing model with it needs ``_name`` as well as ``_inherit``
+(``_name = "crm.lead"; _inherit = ["crm.lead", "teleum.call.holder.mixin"]``): with two parents
+and no ``_name``, Odoo defines a new model named after the Python class ("CrmLead", a copy of
+crm.lead) instead of extending crm.lead, and the registry stops at its first Many2many
+("Many2many fields CrmLead.tag_ids and crm.lead.tag_ids use the same table and columns").
 """
 
 from odoo import _, api, fields, models
@@ -46,7 +48,7 @@ class TeleumCallHolderMixin(models.AbstractModel):
         form (empty recordsets, or no keys, where its calls are not routed from it)."""
         return {}
 
-    # ------------------------------------------------------------------ computes
+    # ------------------------------------------------------------------ fields
     @api.model
     def fields_get(self, allfields=None, attributes=None):
         # the stored number keys are an index for matching calls, not information a user would group
@@ -58,6 +60,7 @@ class TeleumCallHolderMixin(models.AbstractModel):
                     description[fname][attr] = False
         return description
 
+    # ------------------------------------------------------------------ computes
     @api.depends_context("uid", "allowed_company_ids")  # what the user may see, not a shared cache
     def _compute_teleum_calls(self):
         Call = self.env["teleum.call"]
