@@ -12,10 +12,8 @@ CHATTER_CALLS = [
 class ResCompany(models.Model):
     _inherit = "res.company"
 
-    # not required: a NOT NULL column on res_company would break every company created by code that
-    # does not load this addon (another module's at_install tests on this database); empty is "off"
     teleum_chatter_calls = fields.Selection(
-        CHATTER_CALLS, string="Calls in the chatter", default="leads",
+        CHATTER_CALLS, string="Calls in the chatter", default="leads", required=True,
         help="Which imported calls leave a note in the chatter: on the caller's lead or opportunity "
              "only, also on the contact, or only the missed calls (on both). Calls older than the "
              "call-back window (history imported on the first sync) never do.")
