@@ -5,6 +5,7 @@ import signal
 import sys
 import threading
 
+from .data import numbered_accounts
 from .server import TeleumSandbox
 
 
@@ -18,6 +19,8 @@ def main(argv=None):
     parser.add_argument("--session-ttl", type=float, default=900, help="seconds of inactivity (default 900)")
     parser.add_argument("--session-error-style", choices=("http401", "body"), default="http401")
     parser.add_argument("--record-link-ttl", type=float, default=300)
+    parser.add_argument("--accounts", type=int, default=2,
+                        help="accounts served: the two demo ones, then account3@example.com / account-pass-3…")
     parser.add_argument("--today", help="last day of the call history, YYYY-mm-dd (default: today, Moscow)")
     paging = parser.add_argument_group("paging modes of reportCalls and getFreeNumbers (sandbox/paging.py)")
     paging.add_argument("--cap", type=int, default=0, help="at most N rows per answer, whatever limit asks")
@@ -32,7 +35,8 @@ def main(argv=None):
 
     sandbox = TeleumSandbox(seed=args.seed, months=args.months, calls_per_month=args.calls_per_month,
                             session_ttl=args.session_ttl, session_error_style=args.session_error_style,
-                            today=args.today, record_link_ttl=args.record_link_ttl, verbose=args.verbose)
+                            today=args.today, record_link_ttl=args.record_link_ttl, verbose=args.verbose,
+                            accounts=numbered_accounts(args.accounts))
     sandbox.set_paging(args.cap, args.counts, args.order, args.ignore_start, args.late_rows)
     sandbox.start(args.host, args.port)
     print(f"Teleum sandbox: {sandbox.url}", flush=True)

@@ -160,6 +160,12 @@ class Api:
         session[1] = now
         return session[0]
 
+    def email_of(self, token):
+        """The account a token belongs to (None if unknown), without counting as its activity."""
+        with self._lock:
+            session = self._sessions.get(token or "")
+            return session[0].email if session else None
+
     def login(self, p):
         account = self.accounts.get((p.text("email") or "").lower())
         password = p.args.get("paswd") or ""

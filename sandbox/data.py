@@ -118,6 +118,16 @@ DEFAULT_ACCOUNTS = (
     {"email": "demo@example.com", "password": "989864", "contract": "00000001", "vivaid": 1},
     {"email": "second@example.com", "password": "second-pass-2", "contract": "00000002", "vivaid": 2},
 )
+
+
+def numbered_accounts(count):
+    """The two default accounts, then ``account3@example.com`` / ``account-pass-3`` and so on,
+    ``count`` accounts in all (at least the two defaults)."""
+    extra = [{"email": f"account{n}@example.com", "password": f"account-pass-{n}"}
+             for n in range(len(DEFAULT_ACCOUNTS) + 1, count + 1)]
+    return [dict(a) for a in DEFAULT_ACCOUNTS] + extra
+
+
 DEMO_NUMBERS = ("78123232323", "74951234567", "78005553535")
 PEOPLE = (("ivan", "Иван Петров"), ("maria", "Мария Смирнова"), ("petr", "Пётр Иванов"),
           ("olga", "Ольга Кузнецова"), ("sergey", "Сергей Попов"), ("anna", "Анна Соколова"),

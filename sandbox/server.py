@@ -91,6 +91,7 @@ class TeleumSandbox:
         self.api = Api(seed, _account_specs(accounts), months, calls_per_month, self.today, session_ttl,
                        record_link_ttl)
         self.faults = Faults()
+        self._account_latency = {}  # e-mail -> seconds every API answer of that account waits
         self._stats = Counter()
         self._stats_lock = threading.Lock()
         self._server = self._thread = None
@@ -160,11 +161,28 @@ class TeleumSandbox:
         if timeout_sleep is not None:
             self.timeout_sleep = float(timeout_sleep)
 
+    def set_account_latency(self, email, seconds):
+        """Every API request of one account (its login included) waits ``seconds`` before it is
+        answered, on top of the faults; 0 removes it. Recording downloads are not slowed."""
+        email, seconds = str(email).strip().lower(), float(seconds)
+        if seconds < 0:
+            raise ValueError("latency must be >= 0")
+        if email not in self.api.accounts:
+            raise ValueError(f"unknown account {email!r}")
+        with self._stats_lock:
+            if seconds:
+                self._account_latency[email] = seconds
+            else:
+                self._account_latency.pop(email, None)
+
     def inject(self, kind, method=None, count=1):
         self.faults.inject(kind, method, count)
 
     def clear_faults(self):
+        """No fault left, no account slowed."""
         self.faults.clear()
+        with self._stats_lock:
+            self._account_latency.clear()
 
     def add_call(self, email, **row):
         return self.api.add_call(email, **row)
@@ -244,6 +262,9 @@ class TeleumSandbox:
         args = request.values.to_dict()
         cmd = args.get("cmd", "").strip()
         fault = self._begin(request, cmd or "(none)")
+        if self._account_latency:
+            email = args.get("email", "").strip().lower() if cmd == "login" else self.api.email_of(args.get("token"))
+            self._pause(self._account_latency.get(email, 0.0))
         if fault in ("error500", "error502"):  # the backend never saw the request
             return html_error(int(fault[-3:]))
         try:
@@ -296,6 +317,7 @@ class TeleumSandbox:
             "faults": lambda q, b: self.set_faults(**b),
             "inject": lambda q, b: self.inject(**b),
             "clear_faults": lambda q, b: self.clear_faults(),
+            "account_latency": lambda q, b: self.set_account_latency(b["email"], b["seconds"]),
             "add_call": lambda q, b: {"call": self.add_call(b.pop("email"), **b)},
             "set_password": lambda q, b: self.set_password(b["email"], b["password"]),
             "set_paging": lambda q, b: self.set_paging(**b),

@@ -13,6 +13,7 @@ from .errors import (
     TeleumAuthError,
     TeleumError,
     TeleumSessionError,
+    TeleumTimeUp,
     TeleumTransientError,
     TeleumValidationError,
 )
@@ -45,6 +46,6 @@ __all__ = [
     'CallerIdNumber', 'CallerIdType', 'ConnectedTariff', 'Forward', 'ForwardTime', 'ForwardType',
     'FreeNumber', 'FreeNumbersPage', 'LoginInfo', 'Number', 'NumberType', 'Recording',
     'ScheduleWindow', 'SipLine', 'Tariff', 'TariffGroup', 'TeleumAuthError', 'TeleumClient',
-    'TeleumError', 'TeleumSessionError', 'TeleumTransientError', 'TeleumValidationError',
+    'TeleumError', 'TeleumSessionError', 'TeleumTimeUp', 'TeleumTransientError', 'TeleumValidationError',
     'disposition_status', 'redact', 'redact_params',
 ]

@@ -69,3 +69,13 @@ class TeleumTransientError(TeleumError):
     """Timeout, connection error, HTTP 5xx/429, malformed/truncated JSON, an HTML page: try later."""
 
     code = 'transient'
+
+
+class TeleumTimeUp(Exception):  # noqa: N818  # not a failure: a deadline the caller set
+    """A request was not sent: the caller's time limit (:meth:`.transport.TeleumTransport.time_limit`)
+    had passed.  Not a :class:`TeleumError`: Teleum did not fail, nothing was sent, and the caller
+    resumes later where it stopped."""
+
+    def __init__(self, method: str | None = None) -> None:
+        self.method = method
+        super().__init__(f'time limit reached before {method or "a request"}')

@@ -21,9 +21,11 @@ import json
 import logging
 import re
 import threading
+import statistics
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import tzinfo
 from decimal import Decimal
 from functools import partial
@@ -33,7 +35,14 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 
 from .convert import Row, is_empty, resolve_tz
-from .errors import TeleumAuthError, TeleumError, TeleumSessionError, TeleumTransientError, TeleumValidationError
+from .errors import (
+    TeleumAuthError,
+    TeleumError,
+    TeleumSessionError,
+    TeleumTimeUp,
+    TeleumTransientError,
+    TeleumValidationError,
+)
 from .parsers import parse_login
 from .records import LoginInfo
 from .redact import install_log_filters, redact, redact_params
@@ -177,6 +186,24 @@ def _normalize_base_url(url: str | None) -> str:
     return urlunsplit((parts.scheme, parts.netloc, path, '', ''))
 
 
+class TimeLimit:
+    """What :meth:`TeleumTransport.time_limit` yields: the deadline, and how long Teleum took to
+    answer the requests sent within it (a request that timed out counts its full wait)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.deadline = time.monotonic() + seconds
+        #: seconds each request of the block waited for its answer, in order
+        self.waits: list[float] = []
+        #: whether a request was refused because the deadline had passed
+        self.reached = False
+
+    @property
+    def median(self) -> float:
+        """Median answer time in seconds (0 when nothing was sent): one timeout among quick
+        answers does not make a server slow."""
+        return statistics.median(self.waits) if self.waits else 0.0
+
+
 class TeleumTransport:
     """One account's HTTP side: session, login, retries, decoding; :class:`.client.TeleumClient`
     adds a typed method per API call on top.
@@ -209,6 +236,7 @@ class TeleumTransport:
         self._account: str | None = None
         self._lock = threading.RLock()
         self._sleep: Callable[[float], None] = time.sleep  # replaceable in tests
+        self._limits = threading.local()  # the time limit of each thread (one client, several threads)
 
     # ----------------------------------------------------------------- housekeeping
 
@@ -244,6 +272,20 @@ class TeleumTransport:
         """Drop the token: the next call logs in again."""
         with self._lock:
             self._token = None
+
+    @contextmanager
+    def time_limit(self, seconds: float) -> Iterator[TimeLimit]:
+        """Within the block (in this thread), no request starts after ``seconds``: it raises
+        :class:`.errors.TeleumTimeUp` instead, unsent (a retry counts as a new request). The
+        request under way when the time runs out is not cut short. The yielded
+        :class:`TimeLimit` times the block's answers."""
+        limit = TimeLimit(seconds)
+        outer = getattr(self._limits, 'current', None)
+        self._limits.current = limit
+        try:
+            yield limit
+        finally:
+            self._limits.current = outer
 
     def _scrub(self, text: Any) -> str:
         return redact(text, (self._password, self._token))
@@ -303,6 +345,10 @@ class TeleumTransport:
                   stream: bool = False, headers: Mapping[str, str] | None = None
                   ) -> requests.Response:
         """One GET with timeout and User-Agent; transport failures become redacted typed errors."""
+        limit = getattr(self._limits, 'current', None)
+        if limit is not None and time.monotonic() >= limit.deadline:
+            limit.reached = True
+            raise TeleumTimeUp(label)
         self.stats[label] += 1
         _logger.debug('teleum %s: GET %s params=%s', label, self._scrub(url),
                       redact_params(params))
@@ -330,9 +376,13 @@ class TeleumTransport:
             error = TeleumTransientError(f'Teleum request failed ({label}).', method=label,
                                          detail=self._scrub(f'{type(exc).__name__}: {exc}'))
         else:
-            _logger.debug('teleum %s: HTTP %s in %.0f ms', label, resp.status_code,
-                          (time.monotonic() - started) * 1000)
+            waited = time.monotonic() - started
+            _logger.debug('teleum %s: HTTP %s in %.0f ms', label, resp.status_code, waited * 1000)
+            if limit is not None:
+                limit.waits.append(waited)
             return resp
+        if limit is not None:
+            limit.waits.append(time.monotonic() - started)
         raise error
 
     def _exchange(self, cmd: str, params: Mapping[str, Any]) -> dict:

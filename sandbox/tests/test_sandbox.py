@@ -957,3 +957,37 @@ class TestPagingModes:
             process.kill()
         assert len(page["calls"]) == 7 and "counts" not in page
         assert page["calls"][0]["calldate"] > page["calls"][-1]["calldate"], "newest first"
+
+
+class TestAccountLatency:
+    def test_one_account_is_slow_over_http(self, sb):
+        second = Client(sb, "second@example.com", "second-pass-2")
+        demo = Client(sb)
+        control(sb, "account_latency", {"email": "second@example.com", "seconds": 0.3})
+        started = time.monotonic()
+        second("balance")
+        assert time.monotonic() - started >= 0.3
+        started = time.monotonic()
+        Client(sb, "second@example.com", "second-pass-2")  # its login waits too
+        assert time.monotonic() - started >= 0.3
+        started = time.monotonic()
+        demo("balance")
+        assert time.monotonic() - started < 0.3
+        control(sb, "account_latency", {"email": "second@example.com", "seconds": 0})
+        started = time.monotonic()
+        second("balance")
+        assert time.monotonic() - started < 0.3
+
+    def test_unknown_account_is_refused(self, sb):
+        response = requests.post(f"{sb.base_url}_sandbox/account_latency",
+                                 json={"email": "nobody@example.com", "seconds": 1}, timeout=10)
+        assert response.status_code == 400 and "unknown account" in response.json()["error"]
+
+    def test_numbered_accounts(self):
+        from sandbox.data import numbered_accounts
+
+        sb = TeleumSandbox(accounts=numbered_accounts(4), months=1, calls_per_month=5).start()
+        try:
+            assert Client(sb, "account4@example.com", "account-pass-4")("balance")["contract"] == "00000004"
+        finally:
+            sb.stop()

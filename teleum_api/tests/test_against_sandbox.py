@@ -8,7 +8,14 @@ from decimal import Decimal
 
 import pytest
 
-from teleum_api import ScheduleWindow, TeleumAuthError, TeleumClient, TeleumTransientError, TeleumValidationError
+from teleum_api import (
+    ScheduleWindow,
+    TeleumAuthError,
+    TeleumClient,
+    TeleumTimeUp,
+    TeleumTransientError,
+    TeleumValidationError,
+)
 
 sandbox = pytest.importorskip('sandbox')
 
@@ -261,3 +268,49 @@ def test_no_secret_reaches_the_logs(sb, live, caplog):
     assert 'paswd=989864' not in text and 'sig=' + link.split('sig=')[1] not in text
     for token in tokens:
         assert token and token not in text and token not in repr(live)
+
+
+def test_time_limit_stops_before_a_request_and_times_the_answers(sb):
+    """A slow account: within the limit the answers are timed; past it, nothing more is sent."""
+    sb.set_account_latency(DEMO[0], 0.3)
+    with _client(sb) as client:
+        client.login()
+        with client.time_limit(0.5) as limit:
+            client.balance()  # 0.3 s: the limit is not reached yet
+            client.balance()  # starts before the deadline, answered after it
+            sent = sb.stats()['requests'].get('balance', 0)
+            with pytest.raises(TeleumTimeUp):
+                client.balance()
+        assert _sent(sb, 'balance') == sent == 2, 'the refused request was not sent'
+        assert limit.reached and len(limit.waits) == 2 and limit.median >= 0.3
+        client.balance()  # outside the block: no limit
+
+
+def test_time_limit_is_per_thread(sb):
+    """One client shared by two threads (a cron and a form): only the thread with the limit stops."""
+    import threading
+
+    with _client(sb) as client:
+        client.login()
+        results = []
+        with client.time_limit(0):
+            worker = threading.Thread(target=lambda: results.append(client.balance().contract))
+            worker.start()
+            worker.join(10)
+            with pytest.raises(TeleumTimeUp):
+                client.balance()
+        assert results == ['00000001']
+
+
+def test_account_latency_slows_one_account_only(sb):
+    sb.set_account_latency('second@example.com', 0.4)
+    with _client(sb) as fast, _client(sb, 'second@example.com', 'second-pass-2') as slow:
+        with fast.time_limit(60) as quick:
+            fast.balance()
+        with slow.time_limit(60) as late:
+            slow.balance()  # its login waits too
+        assert quick.median < 0.3 and late.median >= 0.4 and len(late.waits) == 2
+        sb.clear_faults()
+        with slow.time_limit(60) as again:
+            slow.balance()
+        assert again.median < 0.3
