@@ -33,6 +33,7 @@ class ResConfigSettings(models.TransientModel):
     teleum_last_error = fields.Text(related="teleum_account_id.last_error")
     teleum_last_sync_new_calls = fields.Integer(related="teleum_account_id.last_sync_new_calls")
     teleum_sync_progress = fields.Char(related="teleum_account_id.sync_progress")
+    teleum_slow_notice = fields.Char(related="teleum_account_id.slow_notice")
 
     @api.depends("company_id")
     def _compute_teleum_account(self):

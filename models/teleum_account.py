@@ -24,7 +24,10 @@ that month on its listing (``teleum.call.listing``).
 
 import base64
 import logging
+import os
+import socket
 import threading
+import time
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
@@ -34,8 +37,11 @@ from dateutil.relativedelta import relativedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tools import config
 
-from ..teleum_api import DEFAULT_URL, TeleumClient, TeleumError
+from odoo.addons.base.models.ir_cron import _intervalTypes
+
+from ..teleum_api import DEFAULT_URL, TeleumClient, TeleumError, TeleumTimeUp, current_time_limit, time_limit
 from ..teleum_api.redact import redact
 
 _logger = logging.getLogger(__name__)
@@ -49,6 +55,20 @@ _CLIENTS_LOCK = threading.Lock()
 # What a form asks Teleum while a person waits (the next SIP number) gives up after this many
 # seconds, with no retry: a form never hangs on Teleum.
 QUICK_TIMEOUT = 3
+
+def _server():
+    """This Odoo process, as the account shows who synced it."""
+    return "%s (pid %s)" % (socket.gethostname(), os.getpid())
+
+
+def _run_seconds():
+    """The longest run of the calls cron: RUN_SECONDS, and half of Odoo's time limit of a cron job
+    (limit_time_real_cron, or limit_time_real when it is -1), which kills a longer one."""
+    limit = config.get("limit_time_real_cron") or 0
+    if limit < 0:
+        limit = config.get("limit_time_real") or 0
+    return min(RUN_SECONDS, limit / 2) if limit > 0 else RUN_SECONDS
+
 
 def _tz_names(*_model):  # Odoo calls a selection function with the model
     return [(tz, tz) for tz in pytz.common_timezones]
@@ -74,6 +94,19 @@ RECORDING_BATCH = 50
 MAX_RECORDING_BYTES = 200 * 1024 * 1024
 
 COPY_RETRY = timedelta(days=1)
+
+# The calls cron (every five minutes) gives each account a turn, bounded in pages and in time, so
+# that one slow Teleum account cannot hold up the others' new calls (see _cron_sync_calls()).
+CRON_PAGES = 20
+TURN_SECONDS = 20
+# ... but long enough for this many answers of a slow account: every turn gets somewhere.
+TURN_ANSWERS = 6
+# One run of the cron: at most this long, and at most half of Odoo's time limit of a cron job.
+RUN_SECONDS = 240
+# An account whose median answer takes this long is shown as slow.
+SLOW_ANSWER_SECONDS = 2.0
+# Another worker holds the account's sync lock: its next turn in a minute.
+LOCKED_RETRY = timedelta(minutes=1)
 
 
 class TeleumAccount(models.Model):
@@ -118,9 +151,19 @@ class TeleumAccount(models.Model):
     last_error = fields.Text(readonly=True, copy=False)
     last_error_date = fields.Datetime(readonly=True, copy=False)
     state = fields.Selection(
-        [("new", "Not connected"), ("ok", "Connected"), ("error", "Error")],
+        [("new", "Not connected"), ("ok", "Connected"), ("slow", "Slow"), ("error", "Error")],
         default="new", readonly=True, copy=False, tracking=True,
+        help="Slow: Teleum answers, but slowly; its calls arrive over several runs of the scheduled sync.",
     )
+    answer_seconds = fields.Float(
+        "Teleum answer time (s)", digits=(16, 1), readonly=True, copy=False,
+        help="Median time Teleum took to answer a request during the last sync.")
+    slow_notice = fields.Char(compute="_compute_slow_notice")
+    last_sync_by = fields.Char(
+        "Last synced by", readonly=True, copy=False, help="The server (host and process) that ran the last sync.")
+    # The calls cron: when this account's last turn began, and when its next one is due.
+    calls_turn_at = fields.Datetime("Calls last read on", readonly=True, copy=False)
+    calls_due_at = fields.Datetime(readonly=True, copy=False)
     needs_human = fields.Boolean(
         readonly=True, copy=False,
         help="Set when Teleum refused the credentials: syncing stops until they are fixed.",
@@ -164,6 +207,14 @@ class TeleumAccount(models.Model):
         "Keep copies for (days)", default=365,
         help="Odoo deletes its copy of a recording this many days after the call (0: keep forever).",
     )
+
+    @api.depends("state", "answer_seconds")
+    def _compute_slow_notice(self):
+        for account in self:
+            account.slow_notice = account.state == "slow" and _(
+                "Teleum answers slowly (about %(seconds)s s a request): the calls arrive over several runs "
+                "of the scheduled sync, without holding up the other accounts.",
+                seconds=round(account.answer_seconds, 1))
 
     def _compute_counts(self):
         for field, model in (("call_count", "teleum.call"), ("number_count", "teleum.number"),
@@ -334,8 +385,9 @@ class TeleumAccount(models.Model):
         if self._auto_commit():
             self.env.cr.rollback()
 
-    def _sync_all(self, budget=None, parts=("config", "calls", "balance")):
-        """Sync one account. ``budget``: max call pages for this run (None: finish).
+    def _sync_all(self, budget=None, parts=("config", "calls", "balance"), seconds=None):
+        """Sync one account. ``budget``: max call pages for this run (None: finish); ``seconds``:
+        no request to Teleum starts after that long (None: no limit).
 
         Returns the number of call pages still known to be pending (0 when complete), None when
         another worker is syncing the account. Never raises for a Teleum failure: it is stored
@@ -346,7 +398,13 @@ class TeleumAccount(models.Model):
             if not locked:
                 _logger.info("Teleum account %s is already being synced, skipped", self.id)
                 return None
-            return self._sync_locked(budget, parts)
+            started, calls_before = time.monotonic(), self._calls_stored()
+            with time_limit(seconds) as limit:
+                remaining = self._sync_locked(budget, parts)
+            _logger.info("Teleum account %s synced by %s: %d new calls, %d requests in %.1f s (median answer "
+                         "%.2f s)%s", self.id, _server(), self._calls_stored() - calls_before, len(limit.waits),
+                         time.monotonic() - started, limit.median, ", time limit reached" if limit.reached else "")
+            return remaining
 
     def _sync_locked(self, budget, parts):
         # What the caller wrote before (typed credentials…) is its own unit: a failed page below
@@ -368,9 +426,14 @@ class TeleumAccount(models.Model):
             if "balance" in parts:
                 self._sync_balance(client)
             self.sudo().write({"state": "ok", "last_sync": fields.Datetime.now(),
-                               "last_error": False, "needs_human": False})
+                               "last_error": False, "needs_human": False, **self._answer_vals()})
             self._commit()
             return remaining
+        except TeleumTimeUp:  # the run's time is up (see _cron_sync_calls): it resumes from its last commit
+            self._rollback()
+            self.sudo().write({"state": "ok", "last_error": False, **self._answer_vals()})
+            self._commit()
+            return 1
         except (TeleumError, UserError) as exc:
             self._rollback()
             text = self._set_error(exc, used)
@@ -385,6 +448,16 @@ class TeleumAccount(models.Model):
             self._set_error(exc)
             self._commit()
             return 0
+
+    def _answer_vals(self):
+        """How fast Teleum answered this run (``time_limit`` of _sync_all): slow, or not."""
+        limit = current_time_limit()
+        vals = {"last_sync_by": _server()}
+        if limit and limit.waits:
+            vals["answer_seconds"] = limit.median
+            if limit.median >= SLOW_ANSWER_SECONDS:
+                vals["state"] = "slow"
+        return vals
 
     def _sync_config(self, client):
         info = client.login()
@@ -447,7 +520,56 @@ class TeleumAccount(models.Model):
 
     @api.model
     def _cron_sync_calls(self):
-        return self._cron_sync(parts=("calls",), budget=20)
+        """Every five minutes, each account's new calls: a turn per account, least recently served
+        first, bounded in pages and in time (a Teleum answering in seconds gets more time, so that
+        it too gets somewhere, but never the whole run). An account left with pages (a first
+        history, a slow Teleum) is due again at once and catches up over the next runs; one done
+        is due again in half the cron's interval, so that the runs that continue the work do not
+        ask Teleum again for the accounts already read.
+
+        A run lasts at most RUN_SECONDS and half of Odoo's time limit of a cron job; when accounts
+        are still due it triggers the cron again rather than asking the scheduler for another batch
+        of the same job, whose batches all count against that one limit.
+        """
+        cron = self.env.ref("teleum_telephony.ir_cron_teleum_sync_calls").sudo()
+        interval = _intervalTypes[cron.interval_type](cron.interval_number)
+        run = _run_seconds()
+        def due():
+            return [("needs_human", "=", False),
+                    "|", ("calls_due_at", "=", False), ("calls_due_at", "<=", fields.Datetime.now())]
+
+        accounts = self.search(due(), order="calls_turn_at ASC NULLS FIRST, id")
+        started, done = time.monotonic(), 0
+        for account in accounts:
+            if account._is_neutralized():
+                break
+            seconds = min(run, max(TURN_SECONDS, TURN_ANSWERS * account.answer_seconds))
+            if done and time.monotonic() - started + seconds > run:
+                break  # the next run goes on from here
+            turn_at = fields.Datetime.now()
+            try:
+                pending = account._sync_all(budget=CRON_PAGES, parts=("calls",), seconds=seconds)
+            except Exception:  # a bug for one account must not stop the others
+                _logger.exception("Teleum sync of account %s crashed", account.id)
+                account._rollback()
+                pending = 0
+            if pending is None:  # another worker is syncing it
+                next_turn = fields.Datetime.now() + LOCKED_RETRY
+            elif pending or account.state == "error":  # pages left, or tried again next run
+                next_turn = fields.Datetime.now()
+            else:
+                next_turn = turn_at + interval / 2
+            account.sudo().write({"calls_turn_at": turn_at, "calls_due_at": next_turn})
+            account._commit()
+            done += 1
+            self.env["ir.cron"]._notify_progress(done=done, remaining=len(accounts) - done)
+        # No further batch of this job (they would all count against its one time limit): when
+        # accounts are still to serve now (a failed one apart: it waits for the next scheduled
+        # run), a fresh run right away, in whichever cron worker is free.
+        self.env["ir.cron"]._notify_progress(done=done, remaining=0)
+        if self.search_count(due() + [("state", "!=", "error")], limit=1):
+            cron._trigger()
+        return True
 
     @api.model
     def _cron_sync_config(self):

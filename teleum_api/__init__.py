@@ -7,7 +7,7 @@ Importable as ``teleum_api`` (repository root on sys.path) and, inside Odoo, as
     for call in client.iter_calls(2024, 5):
         ...
 """
-from .client import DEFAULT_URL, USER_AGENT, WRITE_METHODS, TeleumClient
+from .client import DEFAULT_URL, USER_AGENT, WRITE_METHODS, TeleumClient, TimeLimit, current_time_limit, time_limit
 from .convert import disposition_status
 from .errors import (
     TeleumAuthError,
@@ -42,10 +42,40 @@ from .records import (
 from .redact import redact, redact_params
 
 __all__ = [
-    'DEFAULT_URL', 'STATUSES', 'USER_AGENT', 'WRITE_METHODS', 'Balance', 'Call', 'CallPage',
-    'CallerIdNumber', 'CallerIdType', 'ConnectedTariff', 'Forward', 'ForwardTime', 'ForwardType',
-    'FreeNumber', 'FreeNumbersPage', 'LoginInfo', 'Number', 'NumberType', 'Recording',
-    'ScheduleWindow', 'SipLine', 'Tariff', 'TariffGroup', 'TeleumAuthError', 'TeleumClient',
-    'TeleumError', 'TeleumSessionError', 'TeleumTimeUp', 'TeleumTransientError', 'TeleumValidationError',
-    'disposition_status', 'redact', 'redact_params',
+    'DEFAULT_URL',
+    'STATUSES',
+    'USER_AGENT',
+    'WRITE_METHODS',
+    'Balance',
+    'Call',
+    'CallPage',
+    'CallerIdNumber',
+    'CallerIdType',
+    'ConnectedTariff',
+    'Forward',
+    'ForwardTime',
+    'ForwardType',
+    'FreeNumber',
+    'FreeNumbersPage',
+    'LoginInfo',
+    'Number',
+    'NumberType',
+    'Recording',
+    'ScheduleWindow',
+    'SipLine',
+    'Tariff',
+    'TariffGroup',
+    'TeleumAuthError',
+    'TeleumClient',
+    'TeleumError',
+    'TeleumSessionError',
+    'TeleumTimeUp',
+    'TeleumTransientError',
+    'TeleumValidationError',
+    'TimeLimit',
+    'current_time_limit',
+    'disposition_status',
+    'redact',
+    'redact_params',
+    'time_limit',
 ]

@@ -17,9 +17,19 @@ from . import records as R
 from .convert import DISPOSITION_BY_STATUS, Row, as_text
 from .errors import TeleumTransientError, TeleumValidationError
 from .paging import walk_pages
-from .transport import DEFAULT_URL, MAX_BACKOFF, USER_AGENT, WRITE_METHODS, TeleumTransport
+from .transport import (
+    DEFAULT_URL,
+    MAX_BACKOFF,
+    USER_AGENT,
+    WRITE_METHODS,
+    TeleumTransport,
+    TimeLimit,
+    current_time_limit,
+    time_limit,
+)
 
-__all__ = ['DEFAULT_URL', 'MAX_BACKOFF', 'USER_AGENT', 'WRITE_METHODS', 'TeleumClient']
+__all__ = ['DEFAULT_URL', 'MAX_BACKOFF', 'USER_AGENT', 'WRITE_METHODS', 'TeleumClient', 'TimeLimit',
+           'current_time_limit', 'time_limit']
 
 _logger = logging.getLogger('teleum_api')
 

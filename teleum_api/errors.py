@@ -71,7 +71,7 @@ class TeleumTransientError(TeleumError):
     code = 'transient'
 
 
-class TeleumTimeUp(Exception):  # noqa: N818  # not a failure: a deadline the caller set
+class TeleumTimeUp(Exception):  # not a failure: a deadline the caller set
     """A request was not sent: the caller's time limit (:meth:`.transport.TeleumTransport.time_limit`)
     had passed.  Not a :class:`TeleumError`: Teleum did not fail, nothing was sent, and the caller
     resumes later where it stopped."""

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
-import threading
 import statistics
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -187,11 +188,11 @@ def _normalize_base_url(url: str | None) -> str:
 
 
 class TimeLimit:
-    """What :meth:`TeleumTransport.time_limit` yields: the deadline, and how long Teleum took to
-    answer the requests sent within it (a request that timed out counts its full wait)."""
+    """What :func:`time_limit` yields: the deadline, and how long Teleum took to answer the
+    requests sent within it (a request that timed out counts its full wait)."""
 
-    def __init__(self, seconds: float) -> None:
-        self.deadline = time.monotonic() + seconds
+    def __init__(self, seconds: float | None) -> None:
+        self.deadline = math.inf if seconds is None else time.monotonic() + seconds
         #: seconds each request of the block waited for its answer, in order
         self.waits: list[float] = []
         #: whether a request was refused because the deadline had passed
@@ -202,6 +203,30 @@ class TimeLimit:
         """Median answer time in seconds (0 when nothing was sent): one timeout among quick
         answers does not make a server slow."""
         return statistics.median(self.waits) if self.waits else 0.0
+
+
+_limits = threading.local()
+
+
+@contextmanager
+def time_limit(seconds: float | None) -> Iterator[TimeLimit]:
+    """Within the block, no request of this thread (any client) starts after ``seconds``: it
+    raises :class:`.errors.TeleumTimeUp` instead, unsent (a retry counts as a new request); the
+    request under way when the time runs out is not cut short.  ``None``: no deadline, the
+    answers are only timed.  The yielded :class:`TimeLimit` times the block's answers.  Per
+    thread: a form sharing the client in another thread is not concerned."""
+    limit = TimeLimit(seconds)
+    outer = getattr(_limits, 'current', None)
+    _limits.current = limit
+    try:
+        yield limit
+    finally:
+        _limits.current = outer
+
+
+def current_time_limit() -> TimeLimit | None:
+    """The innermost :func:`time_limit` of this thread, if any."""
+    return getattr(_limits, 'current', None)
 
 
 class TeleumTransport:
@@ -236,7 +261,6 @@ class TeleumTransport:
         self._account: str | None = None
         self._lock = threading.RLock()
         self._sleep: Callable[[float], None] = time.sleep  # replaceable in tests
-        self._limits = threading.local()  # the time limit of each thread (one client, several threads)
 
     # ----------------------------------------------------------------- housekeeping
 
@@ -272,20 +296,6 @@ class TeleumTransport:
         """Drop the token: the next call logs in again."""
         with self._lock:
             self._token = None
-
-    @contextmanager
-    def time_limit(self, seconds: float) -> Iterator[TimeLimit]:
-        """Within the block (in this thread), no request starts after ``seconds``: it raises
-        :class:`.errors.TeleumTimeUp` instead, unsent (a retry counts as a new request). The
-        request under way when the time runs out is not cut short. The yielded
-        :class:`TimeLimit` times the block's answers."""
-        limit = TimeLimit(seconds)
-        outer = getattr(self._limits, 'current', None)
-        self._limits.current = limit
-        try:
-            yield limit
-        finally:
-            self._limits.current = outer
 
     def _scrub(self, text: Any) -> str:
         return redact(text, (self._password, self._token))
@@ -345,7 +355,7 @@ class TeleumTransport:
                   stream: bool = False, headers: Mapping[str, str] | None = None
                   ) -> requests.Response:
         """One GET with timeout and User-Agent; transport failures become redacted typed errors."""
-        limit = getattr(self._limits, 'current', None)
+        limit = current_time_limit()
         if limit is not None and time.monotonic() >= limit.deadline:
             limit.reached = True
             raise TeleumTimeUp(label)

@@ -15,6 +15,7 @@ from teleum_api import (
     TeleumTimeUp,
     TeleumTransientError,
     TeleumValidationError,
+    time_limit,
 )
 
 sandbox = pytest.importorskip('sandbox')
@@ -275,7 +276,7 @@ def test_time_limit_stops_before_a_request_and_times_the_answers(sb):
     sb.set_account_latency(DEMO[0], 0.3)
     with _client(sb) as client:
         client.login()
-        with client.time_limit(0.5) as limit:
+        with time_limit(0.5) as limit:
             client.balance()  # 0.3 s: the limit is not reached yet
             client.balance()  # starts before the deadline, answered after it
             sent = sb.stats()['requests'].get('balance', 0)
@@ -287,30 +288,34 @@ def test_time_limit_stops_before_a_request_and_times_the_answers(sb):
 
 
 def test_time_limit_is_per_thread(sb):
-    """One client shared by two threads (a cron and a form): only the thread with the limit stops."""
+    """One client shared by two threads (a cron and a form): only the thread with the limit stops;
+    no limit (None) only times the answers."""
     import threading
 
     with _client(sb) as client:
         client.login()
         results = []
-        with client.time_limit(0):
+        with time_limit(0):
             worker = threading.Thread(target=lambda: results.append(client.balance().contract))
             worker.start()
             worker.join(10)
             with pytest.raises(TeleumTimeUp):
                 client.balance()
         assert results == ['00000001']
+        with time_limit(None) as timed:
+            client.balance()
+        assert not timed.reached and len(timed.waits) == 1
 
 
 def test_account_latency_slows_one_account_only(sb):
     sb.set_account_latency('second@example.com', 0.4)
     with _client(sb) as fast, _client(sb, 'second@example.com', 'second-pass-2') as slow:
-        with fast.time_limit(60) as quick:
+        with time_limit(60) as quick:
             fast.balance()
-        with slow.time_limit(60) as late:
+        with time_limit(60) as late:
             slow.balance()  # its login waits too
         assert quick.median < 0.3 and late.median >= 0.4 and len(late.waits) == 2
         sb.clear_faults()
-        with slow.time_limit(60) as again:
+        with time_limit(60) as again:
             slow.balance()
         assert again.median < 0.3
