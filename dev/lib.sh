@@ -337,3 +337,26 @@ ensure_test_modules() {
     ln -sfn "${module%/}" "$TEST_MODULES_ADDONS/$(basename "$module")"
   done
 }
+
+# ---------------------------------------------------------------- the opt-in multi-process tests
+# addon_db DB: a fresh database copied from the template, with the addon installed (dev/test-prefork,
+# dev/test-servers).
+addon_db() {
+  local db=$1 conf="$DEV/$1-install.conf"
+  ensure_template_db
+  dropdb_if_exists "$db"
+  as_pg "$(pg_bindir)/createdb" -h "$PGHOST" -p "$PGPORT" -U postgres -O "$PGUSER_ODOO" -T "$TEMPLATE_DB" "$db"
+  write_conf "$conf" "$db"
+  timeout 900 "$PY" "$ODOO_SRC/odoo-bin" -c "$conf" -d "$db" -i "$MODULE" --stop-after-init --without-demo=all \
+    --log-level=warn --logfile="$DEV/$db-install.log" || { tail -30 "$DEV/$db-install.log"; die "installing $MODULE on $db failed"; }
+}
+
+# wait_http URL SECONDS: until URL answers (any HTTP status), or die.
+wait_http() {
+  local url=$1 tries=$(( $2 * 2 ))
+  for _ in $(seq "$tries"); do
+    curl -s -o /dev/null --max-time 2 "$url" && return 0
+    sleep 0.5
+  done
+  die "$url did not answer within $2 s"
+}
