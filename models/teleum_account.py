@@ -398,13 +398,18 @@ class TeleumAccount(models.Model):
             if not locked:
                 _logger.info("Teleum account %s is already being synced, skipped", self.id)
                 return None
-            started, calls_before = time.monotonic(), self._calls_stored()
-            with time_limit(seconds) as limit:
-                remaining = self._sync_locked(budget, parts)
-            _logger.info("Teleum account %s synced by %s: %d new calls, %d requests in %.1f s (median answer "
-                         "%.2f s)%s", self.id, _server(), self._calls_stored() - calls_before, len(limit.waits),
-                         time.monotonic() - started, limit.median, ", time limit reached" if limit.reached else "")
-            return remaining
+            return self._sync_timed(budget, parts, seconds)
+
+    def _sync_timed(self, budget, parts, seconds=None):
+        """_sync_locked() within a time limit (``seconds``; None: none), Teleum's answers timed
+        (slow or not: _answer_vals()); the log says which server synced how much."""
+        started, calls_before = time.monotonic(), self._calls_stored()
+        with time_limit(seconds) as limit:
+            remaining = self._sync_locked(budget, parts)
+        _logger.info("Teleum account %s synced by %s: %d new calls, %d requests in %.1f s (median answer "
+                     "%.2f s)%s", self.id, _server(), self._calls_stored() - calls_before, len(limit.waits),
+                     time.monotonic() - started, limit.median, ", time limit reached" if limit.reached else "")
+        return remaining
 
     def _sync_locked(self, budget, parts):
         # What the caller wrote before (typed credentials…) is its own unit: a failed page below
@@ -534,12 +539,13 @@ class TeleumAccount(models.Model):
         cron = self.env.ref("teleum_telephony.ir_cron_teleum_sync_calls").sudo()
         interval = _intervalTypes[cron.interval_type](cron.interval_number)
         run = _run_seconds()
+
         def due():
             return [("needs_human", "=", False),
                     "|", ("calls_due_at", "=", False), ("calls_due_at", "<=", fields.Datetime.now())]
 
         accounts = self.search(due(), order="calls_turn_at ASC NULLS FIRST, id")
-        started, done = time.monotonic(), 0
+        started, done, locked = time.monotonic(), 0, []
         for account in accounts:
             if account._is_neutralized():
                 break
@@ -548,27 +554,35 @@ class TeleumAccount(models.Model):
                 break  # the next run goes on from here
             turn_at = fields.Datetime.now()
             try:
-                pending = account._sync_all(budget=CRON_PAGES, parts=("calls",), seconds=seconds)
+                with account._sync_lock() as free:
+                    if not free:  # another worker (Sync now, another server) is syncing it: its row
+                        locked.append(account.id)  # is left alone, its turn comes again in a minute
+                        _logger.info("Teleum account %s is already being synced, skipped", account.id)
+                        continue
+                    pending = account._sync_timed(CRON_PAGES, ("calls",), seconds)
+                    if pending or account.state == "error":  # pages left, or tried again next run
+                        next_turn = fields.Datetime.now()
+                    else:
+                        next_turn = turn_at + interval / 2
+                    account.sudo().write({"calls_turn_at": turn_at, "calls_due_at": next_turn})
+                    account._commit()
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:  # left due: the next run tries again
+                _logger.info("Calls of Teleum account %s met a concurrent update, retried", account.id)
+                account._rollback()
             except Exception:  # a bug for one account must not stop the others
                 _logger.exception("Teleum sync of account %s crashed", account.id)
                 account._rollback()
-                pending = 0
-            if pending is None:  # another worker is syncing it
-                next_turn = fields.Datetime.now() + LOCKED_RETRY
-            elif pending or account.state == "error":  # pages left, or tried again next run
-                next_turn = fields.Datetime.now()
-            else:
-                next_turn = turn_at + interval / 2
-            account.sudo().write({"calls_turn_at": turn_at, "calls_due_at": next_turn})
-            account._commit()
             done += 1
             self.env["ir.cron"]._notify_progress(done=done, remaining=len(accounts) - done)
         # No further batch of this job (they would all count against its one time limit): when
         # accounts are still to serve now (a failed one apart: it waits for the next scheduled
-        # run), a fresh run right away, in whichever cron worker is free.
+        # run; one being synced elsewhere: in a minute), a fresh run right away, in whichever
+        # cron worker is free.
         self.env["ir.cron"]._notify_progress(done=done, remaining=0)
-        if self.search_count(due() + [("state", "!=", "error")], limit=1):
+        if self.search_count(due() + [("state", "!=", "error"), ("id", "not in", locked)], limit=1):
             cron._trigger()
+        elif locked:
+            cron._trigger(fields.Datetime.now() + LOCKED_RETRY)
         return True
 
     @api.model
@@ -694,7 +708,7 @@ class TeleumAccount(models.Model):
                 account._progress_start()
                 account.sudo().sync_request_started = True
             parts = ("config", "calls", "balance") if first else ("calls", "balance")
-            if account._sync_locked(REQUEST_BUDGET, parts):
+            if account._sync_timed(REQUEST_BUDGET, parts):
                 return 1
             account._finish_request(requested_at)
             return 0
