@@ -1,10 +1,11 @@
 """dev/test-prefork's check: Sync now from Settings reaches the browser through the bus of a
 prefork Odoo (HTTP workers, a cron worker, the gevent worker).
 
-    python dev/check_prefork.py DB HTTP_PORT GEVENT_PORT SANDBOX_API_URL
+    python dev/check_prefork.py DB PROXY_PORT GEVENT_PORT SANDBOX_API_URL
 
-As the web client does: the admin's session (HTTP worker), a websocket on the gevent port with
-that session, subscribed to the admin's channels; Settings saved with the sandbox's credentials
+As the web client does, through the proxy (dev/proxy.py, as nginx): the admin's session (an HTTP
+worker), a websocket on /websocket (the proxy sends it to the gevent worker) with that session,
+subscribed to the admin's channels; Settings saved with the sandbox's credentials
 and *Sync now* pressed over JSON-RPC; then the notification the cron worker sends at the end
 must arrive on the websocket, with the number of calls the database holds.
 """
@@ -40,7 +41,7 @@ def main():
     if not (login.json().get("result") or {}).get("uid"):
         raise SystemExit(f"admin login refused: {login.text[:300]}")
     ws = websocket.create_connection(
-        f"ws://127.0.0.1:{GEVENT_PORT}/websocket", timeout=10, origin=BASE,
+        f"ws://127.0.0.1:{HTTP_PORT}/websocket", timeout=10, origin=BASE,
         header=[f"Cookie: session_id={http.cookies['session_id']}"])
     ws.send(json.dumps({"event_name": "subscribe", "data": {"channels": [], "last": 0}}))
 
@@ -60,7 +61,8 @@ def main():
             message = notification.get("message") or {}
             payload = message.get("payload") or {}
             if message.get("type") == "simple_notification" and "Teleum sync" in str(payload.get("title")):
-                print(f"bus (gevent port {GEVENT_PORT}): {payload['title']}: {payload['message']}")
+                print(f"bus (websocket through the proxy to the gevent port {GEVENT_PORT}): "
+                      f"{payload['title']}: {payload['message']}")
                 calls = rpc(http, "teleum.call", "search_count", [])
                 if payload["title"] != "Teleum sync finished" or payload["message"] != f"New calls: {calls}.":
                     raise SystemExit(f"expected 'New calls: {calls}.' (the calls in the database)")
