@@ -7,9 +7,11 @@ answer, and the turn, run and "slow" thresholds divided alike.
 """
 
 import time
+from datetime import timedelta
 from unittest.mock import patch
 
 from odoo import fields
+from odoo.tools import config
 
 from ..models import teleum_account
 from ..sandbox.data import numbered_accounts
@@ -107,3 +109,34 @@ class TestManyAccounts(FaultCase):
     @staticmethod
     def _password(account):
         return next(s["password"] for s in SPECS if s["email"] == account.sudo().login)
+
+    def test_account_synced_elsewhere_is_left_alone(self):
+        """An account another worker syncs (Sync now, another server): the calls cron neither
+        waits for it nor writes its row (that would make the other worker's page fail), and comes
+        back for it in a minute; the others are served."""
+        locked, others = self.fast[0], self.fast[1:]
+        cr = self.env.registry.cursor()
+        try:
+            cr.execute(teleum_account.LOCK_SQL, (teleum_account._LOCK_NAMESPACE, locked.id))
+            self.assertTrue(cr.fetchone()[0])
+            before = self.env["ir.cron.trigger"].search([("cron_id", "=", self.cron.id)])
+            self.env["teleum.account"]._cron_sync_calls()
+        finally:
+            cr.close()
+        self.assertFalse(locked.calls_turn_at or locked.calls_due_at, "its row is left alone")
+        self.assertFalse(self.calls(locked))
+        self.assertTrue(all(self.calls(a) for a in others))
+        self.assertTrue(all(a.calls_due_at > fields.Datetime.now() for a in others), "done until next cycle")
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", self.cron.id)]) - before
+        self.assertEqual(len(triggers), 1)
+        self.assertGreater(triggers.call_at, fields.Datetime.now() + timedelta(seconds=30), "in a minute")
+
+    def test_a_run_stays_under_odoo_time_limit_of_a_cron(self):
+        """Odoo kills a cron worker past limit_time_real_cron (-1: limit_time_real): a run of the
+        calls cron lasts at most half of it."""
+        for options, seconds in (({"limit_time_real_cron": -1, "limit_time_real": 120}, 60),
+                                 ({"limit_time_real_cron": 600}, 240),
+                                 ({"limit_time_real_cron": 100}, 50),
+                                 ({"limit_time_real_cron": 0}, 240)):
+            with patch.dict(config.options, options):
+                self.assertEqual(teleum_account._run_seconds(), seconds, options)
