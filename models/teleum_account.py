@@ -19,6 +19,10 @@ that month on its listing (``teleum.call.listing``).
   ``teleum.call.listing``: the probe skips a month whose count is unchanged
   (``_unchanged()``), else the month is read page by page from where its last read stopped
   (``_read()``). A budgeted or interrupted run resumes there.
+- The 5-minute calls cron (`_cron_sync_calls()`) gives each account a turn bounded in pages and
+  in time (``teleum_api.time_limit``: no request starts past it), least recently served first,
+  so that a slow Teleum account never holds up the others; Teleum's answer time marks an account
+  Slow (`_answer_vals()`).
 - Copies of the recordings kept in Odoo, for longer than Teleum keeps them.
 """
 
