@@ -8,6 +8,7 @@ from . import (
     test_faults,
     test_i18n,
     test_import_sql,
+    test_many_accounts,
     test_paging,
     test_recording_controller,
     test_route_agent,
