@@ -37,7 +37,7 @@ from odoo.tools.mail import generate_tracking_message_id
 from ..teleum_api.paging import row_fingerprint
 from ..tools import format_phone, normalize_phone
 from ..tools.columns import select
-from ..tools.sql_create import insert_columns, sql_create
+from ..tools.sql_create import insert_columns, set_based_refusal, sql_create
 
 STATUSES = [
     ("answered", "Answered"),
@@ -553,6 +553,19 @@ class TeleumCall(models.Model):
             if new != (old_id or False, old_delay or 0, bool(old_in_time)):
                 changes.setdefault(new, []).append(missed_id)
         Call = self.sudo()
+        if changes and not set_based_refusal(Call):
+            # nothing but this addon watches calls: one UPDATE (nearly every return is a value of its own)
+            rows = [(missed_id, *new) for new, missed_ids in changes.items() for missed_id in missed_ids]
+            self.env.cr.execute("""
+                UPDATE teleum_call c SET callback_call_id = v.rid, callback_delay = v.delay,
+                       callback_in_target = v.in_time, write_uid = %s, write_date = now() AT TIME ZONE 'UTC'
+                  FROM unnest(%s::int[], %s::int[], %s::int[], %s::bool[]) AS v(id, rid, delay, in_time)
+                 WHERE c.id = v.id""", (self.env.uid, [r[0] for r in rows], [r[1] or None for r in rows],
+                                        [r[2] for r in rows], [r[3] for r in rows]))
+            Call.browse([r[0] for r in rows]).invalidate_recordset(
+                ["callback_call_id", "callback_delay", "callback_in_target"], flush=False)
+            Call.browse([r[0] for r in rows]).modified(["callback_call_id", "callback_delay", "callback_in_target"])
+            return
         for (return_id, delay, in_time), missed_ids in changes.items():
             Call.browse(missed_ids).write({"callback_call_id": return_id, "callback_delay": delay,
                                            "callback_in_target": in_time})
