@@ -12,7 +12,7 @@ crm.lead) instead of extending crm.lead, and the registry stops at its first Man
 ("Many2many fields CrmLead.tag_ids and crm.lead.tag_ids use the same table and columns").
 """
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 
 RECENT_CALLS = 40
 
@@ -111,17 +111,10 @@ class TeleumCallHolderMixin(models.AbstractModel):
         """Open the editor that makes one of our numbers ring this customer's agent."""
         self.ensure_one()
         targets = self._teleum_route_defaults()
-        partner = targets.get("partner") or self.env["res.partner"]
-        lead = targets.get("lead") or self.env["crm.lead"]
-        return {
-            "type": "ir.actions.act_window",
-            "name": _("Route %(name)s's calls to an agent", name=partner.display_name or lead.name),
-            "res_model": "teleum.route.calls.wizard",
-            "view_mode": "form",
-            "views": [(False, "form")],
-            "target": "new",
-            "context": {"default_partner_id": partner.id, "default_lead_id": lead.id},
-        }
+        # titled by what it would change ("Route calls to 8 (812) … to Sam (SIP 103)")
+        return self.env["teleum.route.calls.wizard"]._action_open(
+            {"partner_id": targets.get("partner", self.env["res.partner"]).id,
+             "lead_id": targets.get("lead", self.env["crm.lead"]).id})
 
     # ------------------------------------------------------------------ call-backs
     def _teleum_keep_one_callback(self):

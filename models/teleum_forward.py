@@ -329,7 +329,7 @@ class TeleumForward(models.Model):
             local["isolated"] = True
         if local:
             rec.with_context(teleum_sync=True).write(local)
-        number.message_post(body=_("Forward created on Teleum: %(forward)s.", forward=rec.display_name))
+        number._message_log(body=_("Forward created on Teleum: %(forward)s.", forward=rec.display_name))
         if "sequence" in vals:
             rec._teleum_sequence_changed(vals["sequence"])
         return rec
@@ -372,7 +372,7 @@ class TeleumForward(models.Model):
         # each changed field with its old and new value, as Teleum confirmed it
         changes = "; ".join("%s: %s → %s" % (self._fields[f]._description_string(self.env), before[f], after)
                             for f in shown if (after := self._teleum_value_text(f)) != before[f])
-        new_number.message_post(body=_("Forward changed on Teleum: %(forward)s (%(changes)s).",
+        new_number._message_log(body=_("Forward changed on Teleum: %(forward)s (%(changes)s).",
                                        forward=self.display_name, changes=changes or _("no change")))
 
     def _teleum_value_text(self, fname):
@@ -421,7 +421,7 @@ class TeleumForward(models.Model):
         except TeleumError as exc:
             self._teleum_raise(account, exc)
         self._sync_number(number, client)
-        number.message_post(body=_("Forward deleted on Teleum: %(forward)s.", forward=text))
+        number._message_log(body=_("Forward deleted on Teleum: %(forward)s.", forward=text))
 
     # ------------------------------------------------------------------ order
     def _teleum_sequence_changed(self, sequence):
@@ -499,7 +499,7 @@ class TeleumForward(models.Model):
         if [f.id for f in fresh] != wanted:
             raise UserError(_("Teleum did not take the new order of the forwards of %(number)s.",
                               number=number.display_name))
-        number.message_post(body=_("Order of the forwards changed on Teleum: %(order)s.",
+        number._message_log(body=_("Order of the forwards changed on Teleum: %(order)s.",
                                    order="; ".join(self._teleum_describe(f) for f in fresh)))
         return True
 
@@ -507,7 +507,8 @@ class TeleumForward(models.Model):
         """Put this forward at ``position`` on Teleum and in Odoo (public helper, e.g. for the CRM wizard).
 
         - ``'first'``: Teleum tries it before all the other forwards of its number;
-        - ``'last'``: after all of them (where Teleum puts a new forward anyway);
+        - ``'last'``: after the others that ring, before any that ends the chain (answering machine,
+          fax, e-mail), which would never let it ring;
         - ``'replace'``: it stays the only forward of its number: the others are deleted on Teleum.
 
         Each change is sent to Teleum, read back, and written on the number's chatter.
@@ -521,10 +522,21 @@ class TeleumForward(models.Model):
             others = self.search([("number_id", "=", number.id), ("id", "!=", self.id)])
             others.unlink()
             return True
-        current = self.search([("number_id", "=", number.id)]).mapped("teleum_id")
-        rest = [t for t in current if t != self.teleum_id]
-        wanted = [self.teleum_id] + rest if position == "first" else rest + [self.teleum_id]
-        return self._teleum_apply_order(number, wanted, current)
+        current = self.search([("number_id", "=", number.id)])
+        rest = current - self
+        index = self._teleum_position_index(rest, position)
+        wanted = rest[:index].mapped("teleum_id") + [self.teleum_id] + rest[index:].mapped("teleum_id")
+        return self._teleum_apply_order(number, wanted, current.mapped("teleum_id"))
+
+    @api.model
+    def _teleum_position_index(self, chain, position):
+        """Where a forward goes among ``chain`` (a number's other forwards, in order): first, or
+        after the last that rings, before the first that ends the chain (answering machine, fax,
+        e-mail: Teleum tries nothing after it)."""
+        if position == "first":
+            return 0
+        ends = [i for i, forward in enumerate(chain) if forward.type_kind == "email"]
+        return ends[0] if ends else len(chain)
 
     def action_move_up(self):
         return self._teleum_move_step(-1)

@@ -6,15 +6,14 @@ from odoo.exceptions import UserError
 from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import html2plaintext
 
-from .common import DEMO_LOGIN, TeleumCase
+from .common import DEMO_LOGIN, FAST_CLIENT, TeleumCase
 
 OUR_NUMBER, OTHER_NUMBER = "78123232323", "78005553535"
 MSK = pytz.timezone("Europe/Moscow")
 
 
-@tagged("post_install", "-at_install")
-class TestRouteToAgent(TeleumCase):
-    """'Route calls to an agent' from a customer's or a lead's form."""
+class RouteCase(TeleumCase):
+    """Sam (line 103) and Anna (line 102) are agents; Nora has no line; Max is a telephony manager."""
 
     @classmethod
     def setUpClass(cls):
@@ -50,6 +49,12 @@ class TestRouteToAgent(TeleumCase):
         when = datetime.now(MSK) - timedelta(minutes=minutes_ago)
         self.sandbox.add_call(DEMO_LOGIN, src=src, dst=dst, calldate=when.strftime("%Y-%m-%d %H:%M:%S"),
                               billsecu="30", billsec="00:30", disposition="ANSWERED")
+
+
+
+@tagged("post_install", "-at_install")
+class TestRouteToAgent(RouteCase):
+    """'Route calls to an agent' from a customer's or a lead's form."""
 
     # ------------------------------------------------------------------ defaults
     def test_agent_defaults(self):
@@ -129,14 +134,15 @@ class TestRouteToAgent(TeleumCase):
         summary = html2plaintext(customer.teleum_routing_summary)
         self.assertTrue(summary.startswith("%s → Sam Seller (SIP 103), then " % self.number.display_name), summary)
         self.assertEqual(customer.teleum_routing_forward_ids.number_id, self.number)
-        # Anna too, last; then removed again from the customer's form
+        # Anna too, after the others; then removed again from the customer's form
         form = self.wizard(customer.with_user(self.manager))
         form.agent_id = self.anna
+        form.position = "last"
         form.save().action_apply()
-        self.assertEqual(str(self.live_forwards(self.number)[-1]["rnum"]), "102")
+        self.assertIn("102", [str(f["rnum"]) for f in self.live_forwards(self.number)])
         self.env.invalidate_all()
         summary = html2plaintext(customer.teleum_routing_summary)
-        self.assertTrue(summary.endswith(", then Anna Agent (SIP 102)"), summary)
+        self.assertIn(", then Anna Agent (SIP 102)", summary)
         annas = customer.teleum_routing_forward_ids.filtered(lambda f: f.target == "102")
         annas.with_user(self.manager).action_teleum_remove()
         self.assertNotIn("102", [str(f["rnum"]) for f in self.live_forwards(self.number)])
@@ -157,3 +163,85 @@ class TestRouteToAgent(TeleumCase):
         summary = html2plaintext(lead.teleum_routing_summary)
         self.assertIn("%s → " % self.other_number.display_name, summary)
         self.assertIn("Anna Agent (SIP 102)", summary)
+
+
+@tagged("post_install", "-at_install")
+class TestRouteWizard(RouteCase):
+    """What the wizard says before and after, where it puts the forward, and a failure half-way."""
+
+    def setUp(self):
+        super().setUp()
+        # each test starts from what Teleum has (an earlier test's forwards stay on the sandbox)
+        client = self.account._get_client()
+        for number in (self.number, self.other_number):
+            self.env["teleum.forward"]._sync_number(number, client)
+
+    def chain(self, number):
+        """Odoo's forwards of ``number`` in order, and Teleum's: (type id, target) each."""
+        odoo = [(f.type_id.teleum_id, f.target) for f in self.env["teleum.forward"].search([("number_id", "=", number.id)])]
+        teleum = [(str(f["rtype"]), str(f["rnum"])) for f in self.live_forwards(number)]
+        return odoo, teleum
+
+    def test_says_what_changes_and_rings_first_by_default(self):
+        customer = self.env["res.partner"].create({"name": "Customer E", "user_id": self.sam.id})
+        form = self.wizard(customer.with_user(self.manager))
+        form.number_id = self.number
+        self.assertEqual(form.position, "first")
+        self.assertEqual(form.title, "Route calls to %s to Sam Seller (SIP 103)" % self.number.display_name)
+        impact = html2plaintext(form.impact)
+        self.assertIn("Every caller of %s is routed, not only Customer E." % self.number.display_name, impact)
+        current = self.env["teleum.forward"].search([("number_id", "=", self.number.id)])
+        self.assertIn("Rings now: %s" % ", then ".join(current.mapped("rings_label")), impact)
+        others = current.filtered(lambda f: f.target != "103").mapped("rings_label")
+        self.assertIn("Rings after: %s" % ", then ".join(["Sam Seller (SIP 103)", *others]), impact)
+        result = form.save().action_apply()
+        self.assertEqual(result["params"]["type"], "success")
+        self.assertIn("Calls to %s now ring Sam Seller (SIP 103), then " % self.number.display_name,
+                      result["params"]["message"])
+        self.assertEqual(str(self.live_forwards(self.number)[0]["rnum"]), "103")
+        self.assertIn("now ring Sam Seller (SIP 103)", html2plaintext(customer.message_ids[0].body),
+                      "noted on the customer")
+
+    def test_last_rings_before_the_answering_machine(self):
+        machine = self.env["teleum.forward"].search([("number_id", "=", self.number.id),
+                                                     ("type_id.kind", "=", "email")])
+        self.assertTrue(machine, "the demo number 812 ends on its answering machine")
+        customer = self.env["res.partner"].create({"name": "Customer F", "user_id": self.anna.id})
+        form = self.wizard(customer.with_user(self.manager))
+        form.number_id = self.number
+        form.position = "last"
+        impact = html2plaintext(form.impact)
+        self.assertIn("Anna Agent (SIP 102), then %s" % machine[0].rings_label, impact)
+        form.save().action_apply()
+        live = [str(f["rnum"]) for f in self.live_forwards(self.number)]
+        self.assertLess(live.index("102"), live.index(machine[0].target),
+                        "Teleum rings Anna before the answering machine, which ends the chain")
+        odoo, teleum = self.chain(self.number)
+        self.assertEqual(odoo, teleum)
+
+    def test_manager_without_email_routes_and_odoo_follows_teleum_after_a_failure(self):
+        self.use_fast_client()
+        self.manager.partner_id.email = False
+        customer = self.env["res.partner"].create({"name": "Customer G", "user_id": self.sam.id})
+        form = self.wizard(customer.with_user(self.manager))
+        form.number_id = self.other_number
+        result = form.save().action_apply()
+        self.assertEqual(result["params"]["type"], "success", result["params"]["message"])
+        self.assertEqual(str(self.live_forwards(self.other_number)[0]["rnum"]), "103")
+        self.assertEqual(self.other_number.message_ids[0].author_id, self.manager.partner_id,
+                         "the number's chatter says who changed it, with no e-mail address")
+        # Teleum takes the new forward, then fails to move it first: Odoo shows what Teleum has
+        form = self.wizard(customer.with_user(self.manager))
+        form.agent_id = self.anna
+        form.number_id = self.other_number
+        self.sandbox.inject("error500", "moveForward", count=FAST_CLIENT["retries"] + 1)
+        result = form.save().action_apply()
+        self.assertEqual(result["params"]["type"], "warning")
+        self.assertIn("Teleum took only part of the change", result["params"]["message"])
+        self.env.invalidate_all()
+        odoo, teleum = self.chain(self.other_number)
+        self.assertEqual(odoo, teleum, "Odoo has Teleum's forwards, in Teleum's order")
+        self.assertIn("102", [target for _t, target in teleum])
+        anna = self.env["teleum.forward"].search([("number_id", "=", self.other_number.id), ("target", "=", "102")])
+        self.assertEqual(anna.partner_id, customer, "still listed on the customer's form")
+        self.assertIn("Teleum took only part of the change", html2plaintext(customer.message_ids[0].body))

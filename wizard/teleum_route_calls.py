@@ -6,17 +6,32 @@ the one this customer last called. The forward rings the agent's SIP line, or, o
 the agent's mobile or the customer's own phone. It goes through the validated write path of
 teleum.forward (create/write push to Teleum), then ``_teleum_place`` puts it first, last, or in
 place of the number's other forwards.
+
+Routing is per number: every caller of the number rings the agent, not only this customer, so
+the form says so and shows the number's forwards before and after. "Last" stays before a
+forward that ends the chain (answering machine, fax, e-mail), else the agent would never ring.
+Notes are logged (no sender address needed). When something fails after Teleum took the
+forward, Odoo reads the number again from Teleum instead of rolling back to a state Teleum no
+longer has, and says what Teleum now rings.
 """
+
+import logging
+
+
+from markupsafe import Markup
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.misc import clean_context
 
-from ..tools import normalize_phone
+from ..teleum_api import TeleumError
+from ..tools import format_phone, normalize_phone
+
+_logger = logging.getLogger(__name__)
 
 POSITIONS = [
     ("first", "First: rings before the number's other forwards"),
-    ("last", "Last: rings when the others did not answer"),
+    ("last", "After the others (before an answering machine, fax or e-mail)"),
     ("replace", "Replace the number's forwards"),
 ]
 RING_ON = [
@@ -30,6 +45,7 @@ class TeleumRouteCallsWizard(models.TransientModel):
     _name = "teleum.route.calls.wizard"
     _description = "Route calls to an agent"
     _check_company_auto = True
+    _rec_name = "title"
 
     partner_id = fields.Many2one("res.partner", "Customer", readonly=True, ondelete="cascade")
     lead_id = fields.Many2one("crm.lead", "Lead", readonly=True, ondelete="cascade")
@@ -52,13 +68,30 @@ class TeleumRouteCallsWizard(models.TransientModel):
     target = fields.Char("Rings", compute="_compute_target",
                          help="The agent's SIP line (or, when chosen, the agent's mobile or the customer's phone).")
     missing_reason = fields.Char(compute="_compute_target")
+    title = fields.Char(compute="_compute_title")
+    impact = fields.Html("What changes", compute="_compute_impact", sanitize=False,
+                         help="Every caller of the number is routed; the number's forwards now and after.")
     timeout = fields.Integer(default=20, required=True, help="Seconds to ring before the next forward (5-30).")
     record = fields.Boolean("Record calls")
-    position = fields.Selection(POSITIONS, default="last", required=True)
+    position = fields.Selection(POSITIONS, default="first", required=True)
     callerid_type_id = fields.Many2one(
         "teleum.callerid.type", "Caller ID shown", compute="_compute_callerid_type_id", store=True,
         readonly=False, domain="[('account_id', '=', account_id), ('is_own', '=', False)]",
     )
+
+    @api.model
+    def _action_open(self, defaults):
+        """The wizard's window, titled by what it would change with ``defaults`` (from a contact or lead)."""
+        wizard = self.with_context(**{f"default_{k}": v for k, v in defaults.items()}).new({})
+        return {
+            "type": "ir.actions.act_window",
+            "name": wizard.title,
+            "res_model": self._name,
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {f"default_{k}": v for k, v in defaults.items()},
+        }
 
     # ------------------------------------------------------------------ defaults
     def _customer(self):
@@ -150,6 +183,65 @@ class TeleumRouteCallsWizard(models.TransientModel):
         return _("%(name)s has no mobile or phone number to ring.",
                  name=(self._customer() or self.lead_id).display_name)
 
+    @api.depends("number_id", "agent_id", "target", "ring_on")
+    def _compute_title(self):
+        for wizard in self:
+            if wizard.number_id and wizard.target:
+                wizard.title = _("Route calls to %(number)s to %(agent)s", number=wizard.number_id.display_name,
+                                 agent=wizard._new_label())
+            else:
+                wizard.title = _("Route calls to an agent")
+
+    def _new_label(self):
+        """Who the new forward rings, in words (as the forwards' "Rings" column says it)."""
+        if self.target_kind == "sip":
+            user = self.sip_id.user_id or self.agent_id
+            return _("%(agent)s (SIP %(line)s)", agent=user.name, line=self.target)
+        person = self.agent_id.partner_id if self.ring_on == "mobile" else (self._customer() or self.lead_id)
+        return _("%(name)s (%(number)s)", name=person.display_name, number=format_phone(self.target))
+
+    def _existing_forward(self, ftype=None):
+        """The number's forward that already rings the target (updated rather than doubled)."""
+        if not (self.number_id and self.target):
+            return self.env["teleum.forward"]
+        domain = [("number_id", "=", self.number_id.id), ("target", "=", self.target),
+                  ("type_id.kind", "=", self.target_kind)]
+        if ftype:
+            domain.append(("type_id", "=", ftype.id))
+        return self.env["teleum.forward"].search(domain, limit=1)
+
+    @api.depends("number_id", "target", "position", "agent_id", "ring_on")
+    def _compute_impact(self):
+        Forward = self.env["teleum.forward"]
+        for wizard in self:
+            if not (wizard.number_id and wizard.target):
+                wizard.impact = False
+                continue
+            number = wizard.number_id
+            current = Forward.search([("number_id", "=", number.id)])
+            existing = wizard._existing_forward()
+            rest = current - existing
+            new = wizard._new_label()
+            if wizard.position == "replace":
+                after = [new]
+            else:
+                index = Forward._teleum_position_index(rest, wizard.position)
+                labels = rest.mapped("rings_label")
+                after = labels[:index] + [new] + labels[index:]
+            then = _(", then ")
+            customer = wizard._customer() or wizard.lead_id
+            parts = [
+                Markup("<p>%s</p>") % (
+                    _("Every caller of %(number)s is routed, not only %(customer)s.", number=number.display_name,
+                      customer=customer.display_name) if customer else
+                    _("Every caller of %(number)s is routed.", number=number.display_name)),
+                Markup("<p class='o_teleum_route_before'>%s</p>") % _(
+                    "Rings now: %(chain)s", chain=then.join(current.mapped("rings_label")) or _("nobody")),
+                Markup("<p class='o_teleum_route_after'><b>%s</b></p>") % _(
+                    "Rings after: %(chain)s", chain=then.join(after)),
+            ]
+            wizard.impact = Markup("").join(parts)
+
     @api.depends("number_id")
     def _compute_callerid_type_id(self):
         for wizard in self:
@@ -173,19 +265,52 @@ class TeleumRouteCallsWizard(models.TransientModel):
         if not self.target:
             raise UserError(self.missing_reason or self._missing_reason())
         ftype = self._forward_type()
+        number = self.number_id
         # the form's default_* keys must not leak into the forwards the write path creates or reads back
         # (a replaced context: keyword arguments would only add keys)
         Forward = self.env["teleum.forward"].with_context(clean_context(self.env.context))  # pylint: disable=context-overridden
-        vals = {
-            "timeout": self.timeout,
-            "record": self.record,
-            "partner_id": self._customer().id or False,
-            "lead_id": self.lead_id.id or False,
-        }
+        client = number.account_id._get_client()
+        before = self._teleum_live(client)
+        try:
+            with self.env.cr.savepoint():
+                forward = self._apply(Forward, ftype)
+        except (UserError, TeleumError) as exc:
+            # Teleum may have taken part of it (the forward, not its place): Odoo shows what Teleum has
+            if self._teleum_live(client) in (before, None):
+                raise
+            _logger.info("Routing %s: failed after Teleum's write (%s); number read again", number.number, exc)
+            Forward._sync_number(number, client)
+            forward = self._existing_forward(ftype).with_context(Forward.env.context)
+            if forward:
+                forward.with_context(teleum_sync=True).write(self._local_vals())
+            chain = _(", then ").join(Forward.search([("number_id", "=", number.id)]).mapped("rings_label"))
+            message = _("Teleum took only part of the change (%(error)s). Odoo now shows what Teleum has: "
+                        "calls to %(number)s ring %(chain)s.", error=str(exc.args[0] if exc.args else exc),
+                        number=number.display_name, chain=chain or _("nobody"))
+            self._log(message)
+            return self._notify(message, "warning")
+        forward.invalidate_recordset()
+        chain = _(", then ").join(Forward.search([("number_id", "=", number.id)]).mapped("rings_label"))
+        message = _("Calls to %(number)s now ring %(chain)s.", number=number.display_name, chain=chain)
+        self._log(message)
+        return self._notify(message, "success")
+
+    def _teleum_live(self, client):
+        """Teleum's forwards of the number now, comparable (None when Teleum cannot be read)."""
+        try:
+            return [(f.id, f.type_id, f.target, f.timeout, f.record)
+                    for f in self.env["teleum.forward"]._teleum_fresh(client, self.number_id)]
+        except TeleumError:
+            return None
+
+    def _local_vals(self):
+        return {"partner_id": self._customer().id or False, "lead_id": self.lead_id.id or False}
+
+    def _apply(self, Forward, ftype):
+        vals = dict(self._local_vals(), timeout=self.timeout, record=self.record)
         if self.callerid_type_id:
             vals["callerid_type_id"] = self.callerid_type_id.id
-        forward = Forward.search([("number_id", "=", self.number_id.id), ("type_id", "=", ftype.id),
-                                  ("target", "=", self.target)], limit=1)
+        forward = self._existing_forward(ftype).with_context(Forward.env.context)
         if forward:  # the number already rings there: update it rather than ring twice
             changed = {k: v for k, v in vals.items() if Forward._differs(forward, k, v)}
             if changed:
@@ -194,4 +319,18 @@ class TeleumRouteCallsWizard(models.TransientModel):
             forward = Forward.create(dict(vals, account_id=self.number_id.account_id.id,
                                           number_id=self.number_id.id, type_id=ftype.id, target=self.target))
         forward._teleum_place(self.position)
-        return {"type": "ir.actions.act_window_close"}
+        return forward
+
+    def _log(self, message):
+        """A note on the customer's (or lead's) chatter: logged, so no sender e-mail is needed."""
+        for record in (self.lead_id, self.partner_id):
+            if record:
+                record._message_log(body=Markup("<p>%s</p>") % message)
+
+    def _notify(self, message, kind):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"title": self.title, "message": message, "type": kind, "sticky": kind != "success",
+                       "next": {"type": "ir.actions.act_window_close"}},
+        }
