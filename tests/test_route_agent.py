@@ -202,6 +202,14 @@ class TestRouteWizard(RouteCase):
         self.assertIn("now ring Sam Seller (SIP 103)", html2plaintext(customer.message_ids[0].body),
                       "noted on the customer")
 
+    def test_opens_titled_by_the_number_and_agent(self):
+        customer = self.env["res.partner"].create({"name": "Customer H", "user_id": self.sam.id,
+                                                   "phone": "+7 916 777-00-09"})
+        self.add_call("79167770009", OUR_NUMBER, minutes_ago=10)
+        self.account.action_sync()
+        action = customer.with_user(self.manager).action_teleum_route_calls()
+        self.assertEqual(action["name"], "Route calls to %s to Sam Seller (SIP 103)" % self.number.display_name)
+
     def test_last_rings_before_the_answering_machine(self):
         machine = self.env["teleum.forward"].search([("number_id", "=", self.number.id),
                                                      ("type_id.kind", "=", "email")])

@@ -35,7 +35,12 @@ class TestTourRouteAgent(TeleumCase, HttpCase):
         self.account.action_sync()
         self.assertEqual(len(opportunity.message_ids.filtered(lambda m: "Open the call" in m.body)), 1)
 
-        self.start_tour("/odoo/contacts/%d" % customer.id, "teleum_route_agent_tour", login="admin", timeout=120)
+        # a telephony manager whose login is no e-mail and who has no address (issue 27)
+        max_ = new_test_user(self.env, "tour_max", name="Max Manager", email=False,
+                             groups="teleum_telephony.group_teleum_manager,sales_team.group_sale_manager,"
+                                    "base.group_partner_manager")
+        self.assertFalse(max_.email)
+        self.start_tour("/odoo/contacts/%d" % customer.id, "teleum_route_agent_tour", login="tour_max", timeout=120)
 
         state = self.sandbox.state(DEMO_LOGIN)
         nid = next(n["id"] for n in state["numbers"] if n["number"] == OUR_NUMBER)

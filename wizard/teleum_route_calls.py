@@ -82,7 +82,7 @@ class TeleumRouteCallsWizard(models.TransientModel):
     @api.model
     def _action_open(self, defaults):
         """The wizard's window, titled by what it would change with ``defaults`` (from a contact or lead)."""
-        wizard = self.with_context(**{f"default_{k}": v for k, v in defaults.items()}).new({})
+        wizard = self.new({k: v for k, v in defaults.items() if v})
         return {
             "type": "ir.actions.act_window",
             "name": wizard.title,

@@ -3,10 +3,10 @@
 import { registry } from "@web/core/registry";
 
 /**
- * Opened as a telephony manager on a customer whose salesperson has SIP line 103 and who last
- * called our 812 number (see tests/test_tour_route_agent.py): routes that number to the agent
- * from the customer's form, reads who answers, then opens the customer's opportunity and finds
- * the note of the customer's call in its chatter.
+ * Opened as a telephony manager without an e-mail address on a customer whose salesperson has
+ * SIP line 103 and who last called our 812 number (see tests/test_tour_route_agent.py): the
+ * wizard says what it changes (every caller of 812, what rings before and after), routes that
+ * number to the agent first, confirms it, then the customer's opportunity shows the call's note.
  */
 registry.category("web_tour.tours").add("teleum_route_agent_tour", {
     steps: () => [
@@ -22,6 +22,10 @@ registry.category("web_tour.tours").add("teleum_route_agent_tour", {
         {
             content: "Nothing routed for this customer yet: the number they called rings others",
             trigger: ".o_teleum_routing_summary:contains(812):not(:contains(Sam Seller))",
+        },
+        {
+            content: "The summary speaks of numbers: every caller of a number rings the same",
+            trigger: ".o_teleum_routing_hint:contains(every caller)",
         },
         {
             content: "Route calls to an agent",
@@ -41,14 +45,32 @@ registry.category("web_tour.tours").add("teleum_route_agent_tour", {
             trigger: ".modal .o_field_widget[name=target]:contains(103)",
         },
         {
-            content: "Put it first",
-            trigger: ".modal .o_field_widget[name=position] input[data-value=first]",
-            run: "click",
+            content: "Titled by what it changes: which number, to whom",
+            trigger: ".modal .modal-title:contains(Route calls to +7):contains(812):contains(to Sam Seller (SIP 103))",
+        },
+        {
+            content: "It says every caller of the number is routed, not only this customer",
+            trigger: ".modal .o_teleum_route_impact:contains(Every caller of):contains(not only Tour Customer)",
+        },
+        {
+            content: "And what rings now and after: the agent first, then the forwards of now",
+            trigger: ".modal .o_teleum_route_impact .o_teleum_route_before:contains(Rings now:):contains(SIP 101)",
+        },
+        {
+            trigger: ".modal .o_teleum_route_impact .o_teleum_route_after:contains(Rings after: Sam Seller (SIP 103), then)",
+        },
+        {
+            content: "First by default",
+            trigger: ".modal .o_field_widget[name=position] input[data-value=first]:checked",
         },
         {
             content: "Apply",
             trigger: ".modal button[name=action_apply]",
             run: "click",
+        },
+        {
+            content: "A confirmation says what the number rings now",
+            trigger: ".o_notification:contains(now ring Sam Seller (SIP 103), then)",
         },
         {
             content: "The form says who answers: the agent first",
