@@ -140,7 +140,8 @@ class TeleumAccount(models.Model):
     )
     contract = fields.Char(readonly=True, copy=False)
     vivaid = fields.Char("Teleum user ID", readonly=True, copy=False)
-    balance = fields.Monetary(readonly=True, copy=False, currency_field="currency_id")
+    balance = fields.Monetary(readonly=True, copy=False, currency_field="currency_id",
+                              groups="teleum_telephony.group_teleum_manager")
     currency_id = fields.Many2one(
         "res.currency", default=lambda self: self.env.ref("base.RUB", raise_if_not_found=False)
         or self.env.company.currency_id, required=True,
@@ -479,6 +480,8 @@ class TeleumAccount(models.Model):
         self.env["teleum.sip"]._sync_from_teleum(self, client)
         self.env["teleum.number"]._sync_from_teleum(self, client, tariffs=tariffs)
         self.env["teleum.forward"]._sync_from_teleum(self, client)
+        # the tariffs on offer: PBX › Tariffs lists them before anyone opens the number wizard
+        self.env["teleum.tariff"]._sync_catalog(self, client)
         self.sudo().config_synced = fields.Datetime.now()
 
     def _sync_balance(self, client):

@@ -15,7 +15,7 @@ class TeleumConnectedTariff(models.Model):
 
     name = fields.Char(required=True)
     currency_id = fields.Many2one(related="account_id.currency_id")
-    cost = fields.Monetary(currency_field="currency_id")
+    cost = fields.Monetary(currency_field="currency_id", groups="teleum_telephony.group_teleum_manager")
     payment_type = fields.Char()
     number_teleum_id = fields.Char("Number ID")
     number = fields.Char("Number as Teleum writes it")

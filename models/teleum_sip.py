@@ -30,7 +30,8 @@ class TeleumSip(models.Model):
     _rec_name = "num"
 
     num = fields.Char("Line number", required=True, index=True, tracking=True)
-    email = fields.Char("E-mail", tracking=True)
+    # a colleague's address is not every salesperson's business
+    email = fields.Char("E-mail", tracking=True, groups="teleum_telephony.group_teleum_manager")
     description = fields.Char(tracking=True)
     callerid = fields.Char("Caller ID", tracking=True)
     is_default = fields.Boolean("Default line", readonly=True)

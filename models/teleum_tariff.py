@@ -20,12 +20,14 @@ class TeleumTariff(models.Model):
     number_type_id = fields.Char("Number type ID")
     number_type_name = fields.Char("Number type")
     currency_id = fields.Many2one(related="account_id.currency_id")
-    connect_price = fields.Monetary(currency_field="currency_id")
-    monthly_price = fields.Monetary("Monthly fee", currency_field="currency_id")
+    connect_price = fields.Monetary(currency_field="currency_id", groups="teleum_telephony.group_teleum_manager")
+    monthly_price = fields.Monetary("Monthly fee", currency_field="currency_id",
+                                    groups="teleum_telephony.group_teleum_manager")
 
     @api.model
     def _sync_catalog(self, account, client):
-        """Tariff groups and their tariffs (read when a manager opens the new-number wizard)."""
+        """Tariff groups and their tariffs (read with the configuration, and when a manager opens the
+        new-number wizard)."""
         groups = self.env["teleum.tariff.group"]._bind(
             account, {g.id: {"name": g.name} for g in client.get_tariff_groups()}
         )

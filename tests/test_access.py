@@ -1,5 +1,6 @@
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
+from odoo.tools.safe_eval import safe_eval
 
 from .common import SECOND_LOGIN, SECOND_PASSWORD, TeleumCase
 
@@ -106,3 +107,35 @@ class TestAccess(TeleumCase):
                 "target": other_forward.target, "timeout": 20,
                 "callerid_type_id": other_forward.callerid_type_id.id})
         self.assertEqual(self.sandbox.stats()["total"], 0, "nothing reached Teleum")
+
+    def test_salespeople_see_their_calls_and_lines_not_the_pbx(self):
+        """Own Calls Only / All Calls: Calls and their own lines; no PBX menu, cost, colleague's e-mail,
+        nor a word about sending on a form they cannot change."""
+        line = self.env["teleum.sip"].search([("account_id", "=", self.account.id)], limit=1)
+        line.user_id = self.own
+        ref = self.env.ref
+        for user in (self.own, self.user):
+            with self.subTest(user=user.login):
+                menus = self.env["ir.ui.menu"].with_user(user)._visible_menu_ids()
+                self.assertIn(ref("teleum_telephony.menu_teleum_calls").id, menus)
+                self.assertIn(ref("teleum_telephony.menu_teleum_my_sips").id, menus)
+                for xmlid in ("menu_teleum_pbx", "menu_teleum_config"):  # (their items hang under them)
+                    self.assertNotIn(ref("teleum_telephony.%s" % xmlid).id, menus, xmlid)
+                env = self.env(user=user)
+                with self.assertRaises(AccessError):
+                    env["teleum.sip"].browse(line.id).email  # noqa: B018
+                tariff = env["teleum.tariff"].search([], limit=1)
+                self.assertTrue(tariff, "the configuration sync brought the tariffs")
+                with self.assertRaises(AccessError):
+                    tariff.monthly_price  # noqa: B018
+                with self.assertRaises(AccessError):
+                    env["teleum.connected.tariff"].search([], limit=1).cost  # noqa: B018
+                with self.assertRaises(AccessError):
+                    env["teleum.account"].browse(self.account.id).balance  # noqa: B018
+                arch = env["teleum.forward"].get_views([(False, "form")])["views"]["form"]["arch"]
+                self.assertNotIn("sent to Teleum", arch)
+        mine = self.env.ref("teleum_telephony.teleum_sip_action_mine")
+        lines = self.env["teleum.sip"].with_user(self.own).search(safe_eval(mine.domain, {"uid": self.own.id}))
+        self.assertEqual(lines, line, "My SIP Lines: his line only")
+        arch = self.env["teleum.forward"].with_user(self.manager).get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertIn("sent to Teleum", arch, "the manager, who can change it, is told")
