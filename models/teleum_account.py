@@ -347,7 +347,7 @@ class TeleumAccount(models.Model):
         """A notification; then the form reloads, showing the account as it is now."""
         return {
             "type": "ir.actions.client",
-            "tag": "display_notification",
+            "tag": "teleum_notification",  # closes the previous one (static/src/js/teleum_live.js)
             "params": {"title": title, "message": message, "type": kind, "sticky": kind == "danger",
                        "next": {"type": "ir.actions.act_window_close"}},
         }
@@ -382,8 +382,16 @@ class TeleumAccount(models.Model):
         return not getattr(threading.current_thread(), "testing", False)
 
     def _commit(self):
+        self._teleum_signal()
         if self._auto_commit():
             self.env.cr.commit()  # pylint: disable=invalid-commit  # resumable batches
+
+    def _teleum_signal(self, users=None):
+        """Tell the Settings pages open for ``users`` (default: who asked for the sync) to show the
+        account as it is now (static/src/fields/teleum_live_state.js); sent when the transaction commits."""
+        for account in self:
+            for user in users or account.sudo().sync_requested_by:
+                user._bus_send("teleum_account_changed", {"account_id": account.id})
 
     def _rollback(self):
         """Back to the last commit of the unit (the last page imported); a no-op in tests."""
@@ -735,6 +743,7 @@ class TeleumAccount(models.Model):
                 message = {"type": "success", "title": _("Teleum sync finished"),
                            "message": _("New calls: %(count)s.", count=self.last_sync_new_calls)}
             user._bus_send("simple_notification", message)
+            self._teleum_signal(user)
         self._commit()
 
     # ------------------------------------------------------------------ cron

@@ -329,7 +329,9 @@ class TeleumForward(models.Model):
             local["isolated"] = True
         if local:
             rec.with_context(teleum_sync=True).write(local)
-        number._message_log(body=_("Forward created on Teleum: %(forward)s.", forward=rec.display_name))
+        text = _("Forward created on Teleum: %(forward)s.", forward=rec.display_name)
+        number._message_log(body=text)
+        self._teleum_confirm(text)
         if "sequence" in vals:
             rec._teleum_sequence_changed(vals["sequence"])
         return rec
@@ -372,8 +374,10 @@ class TeleumForward(models.Model):
         # each changed field with its old and new value, as Teleum confirmed it
         changes = "; ".join("%s: %s → %s" % (self._fields[f]._description_string(self.env), before[f], after)
                             for f in shown if (after := self._teleum_value_text(f)) != before[f])
-        new_number._message_log(body=_("Forward changed on Teleum: %(forward)s (%(changes)s).",
-                                       forward=self.display_name, changes=changes or _("no change")))
+        text = _("Forward changed on Teleum: %(forward)s (%(changes)s).", forward=self.display_name,
+                 changes=changes or _("no change"))
+        new_number._message_log(body=text)
+        self._teleum_confirm(text)
 
     def _teleum_value_text(self, fname):
         """The value of ``fname`` in words, for the chatter."""
@@ -422,6 +426,7 @@ class TeleumForward(models.Model):
             self._teleum_raise(account, exc)
         self._sync_number(number, client)
         number._message_log(body=_("Forward deleted on Teleum: %(forward)s.", forward=text))
+        self._teleum_confirm(_("Forward deleted on Teleum: %(forward)s.", forward=text))
 
     # ------------------------------------------------------------------ order
     def _teleum_sequence_changed(self, sequence):
@@ -499,8 +504,10 @@ class TeleumForward(models.Model):
         if [f.id for f in fresh] != wanted:
             raise UserError(_("Teleum did not take the new order of the forwards of %(number)s.",
                               number=number.display_name))
-        number._message_log(body=_("Order of the forwards changed on Teleum: %(order)s.",
-                                   order="; ".join(self._teleum_describe(f) for f in fresh)))
+        text = _("Order of the forwards changed on Teleum: %(order)s.",
+                 order="; ".join(self._teleum_describe(f) for f in fresh))
+        number._message_log(body=text)
+        self._teleum_confirm(text)
         return True
 
     def _teleum_place(self, position):

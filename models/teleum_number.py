@@ -72,6 +72,15 @@ class TeleumNumber(models.Model):
         action["context"] = {"default_number_id": self.id}
         return action
 
+    def action_add_forward(self):
+        """A new forward of this number (a new number rings nobody until it has one)."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window", "name": _("Add a forward"), "res_model": "teleum.forward",
+            "view_mode": "form", "views": [(False, "form")], "target": "new",
+            "context": {"default_number_id": self.id, "default_account_id": self.account_id.id},
+        }
+
     def action_refresh_forwards(self):
         """Read this number's forwards from Teleum again."""
         for number in self:

@@ -194,7 +194,8 @@ class TeleumSip(models.Model):
             raise UserError(_("Teleum created the SIP line (id %(id)s) but does not list it.", id=sid))
         if vals.get("user_id"):
             rec.with_context(teleum_sync=True).write({"user_id": vals["user_id"]})
-        rec.message_post(body=_("SIP line %(num)s created on Teleum.", num=rec.num))
+        rec._message_log(body=_("SIP line %(num)s created on Teleum.", num=rec.num))
+        self._teleum_confirm(_("SIP line %(num)s created on Teleum.", num=rec.num))
         return self.browse(rec.id)
 
     def write(self, vals):
@@ -240,8 +241,9 @@ class TeleumSip(models.Model):
                 if f in self._fields and f != "new_password"]
         if password:
             what.append(_("password"))
-        self.message_post(body=_("SIP line %(num)s changed on Teleum: %(fields)s.", num=self.num,
-                                 fields=", ".join(what)))
+        text = _("SIP line %(num)s changed on Teleum: %(fields)s.", num=self.num, fields=", ".join(what))
+        self._message_log(body=text)
+        self._teleum_confirm(text)
 
     def _teleum_check_deletable(self):
         """Before anything is sent: a line that forwards still ring needs the confirmation wizard."""
@@ -269,7 +271,8 @@ class TeleumSip(models.Model):
                                   "Nothing was sent again; try again.", num=self.num)) from None
         except TeleumError as exc:
             raise UserError(account._error_text(exc)) from None
-        account.message_post(body=_("SIP line %(num)s deleted on Teleum.", num=self.num))
+        account._message_log(body=_("SIP line %(num)s deleted on Teleum.", num=self.num))
+        self._teleum_confirm(_("SIP line %(num)s deleted on Teleum.", num=self.num))
         self._sync_from_teleum(account, client)
 
     def action_delete_line(self):

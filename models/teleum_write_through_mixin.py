@@ -66,6 +66,16 @@ class TeleumWriteThroughMixin(models.AbstractModel):
     def _teleum_is_sync(self):
         return bool(self.env.context.get("teleum_sync"))
 
+    @api.model
+    def _teleum_confirm(self, message):
+        """Tell the person who made the change that Teleum has it: a notification, sent when the
+        transaction commits (never for a change rolled back). ``teleum_no_confirm``: the caller
+        (a wizard) says it in its own words."""
+        if self.env.context.get("teleum_no_confirm") or self.env.su:
+            return
+        self.env.user._bus_send("simple_notification", {"type": "success", "title": _("Saved on Teleum"),
+                                                         "message": message})
+
     @api.model_create_multi
     def create(self, vals_list):
         if self._teleum_is_sync():

@@ -31,6 +31,8 @@ class TeleumGetNumberWizard(models.TransientModel):
     serie = fields.Char("Series", help="The first digits of the number, e.g. 7812323 or +7 (812) 323.")
     series_text = fields.Text("Available series", readonly=True)
     free_count = fields.Integer("Free numbers found", readonly=True)
+    free_summary = fields.Char("Free numbers shown", compute="_compute_free_summary",
+                               help="How many free numbers are listed, of how many Teleum has.")
     line_ids = fields.One2many("teleum.get.number.line", "wizard_id", string="Free numbers")
     line_id = fields.Many2one("teleum.get.number.line", "Chosen number")
     connect_price = fields.Monetary(related="tariff_id.connect_price")
@@ -47,6 +49,16 @@ class TeleumGetNumberWizard(models.TransientModel):
             # what Teleum charges at connection: the connection price, the first month, the number
             wiz.total = wiz.connect_price + wiz.monthly_price + (wiz.number_cost if wiz.number_required else 0.0)
             wiz.insufficient = wiz.currency_id.compare_amounts(wiz.total, wiz.balance) > 0
+
+    @api.depends("free_count", "line_ids")
+    def _compute_free_summary(self):
+        for wiz in self:
+            shown = len(wiz.line_ids)
+            if wiz.free_count > shown:
+                wiz.free_summary = _("The first %(shown)s of %(count)s free numbers: type a series to narrow them.",
+                                     shown=shown, count=wiz.free_count)
+            else:
+                wiz.free_summary = _("%(count)s free numbers.", count=shown)
 
     @api.onchange("group_id")
     def _onchange_group_id(self):
@@ -182,13 +194,15 @@ class TeleumGetNumberWizard(models.TransientModel):
                               "sync the account in a moment.", tariff=tariff.name,
                               number=self.line_id.number_formatted))
         with_number = _("with the number %(number)s", number=new.display_name) if new else ""
-        account.message_post(body=_("Tariff %(tariff)s connected on Teleum%(number)s (connection %(connect)s, "
-                                    "monthly fee %(monthly)s).", tariff=tariff.name,
-                                    number=" " + with_number if with_number else "",
-                                    connect=self._money(self.connect_price), monthly=self._money(self.monthly_price)))
+        text = _("Tariff %(tariff)s connected on Teleum%(number)s (connection %(connect)s, monthly fee "
+                 "%(monthly)s).", tariff=tariff.name, number=" " + with_number if with_number else "",
+                 connect=self._money(self.connect_price), monthly=self._money(self.monthly_price))
+        account._message_log(body=text)
+        self.env["teleum.forward"]._teleum_confirm(text)
         if new:
+            # the new number rings nobody yet: its form offers "Add a forward"
             return {"type": "ir.actions.act_window", "res_model": "teleum.number", "res_id": new.id,
-                    "view_mode": "form", "target": "current"}
+                    "view_mode": "form", "views": [(False, "form")], "target": "current"}
         return {"type": "ir.actions.act_window_close"}
 
     def _money(self, amount):

@@ -268,7 +268,9 @@ class TeleumRouteCallsWizard(models.TransientModel):
         number = self.number_id
         # the form's default_* keys must not leak into the forwards the write path creates or reads back
         # (a replaced context: keyword arguments would only add keys)
-        Forward = self.env["teleum.forward"].with_context(clean_context(self.env.context))  # pylint: disable=context-overridden
+        # (its own notification says what the number rings: none per forward written)
+        Forward = self.env["teleum.forward"].with_context(  # pylint: disable=context-overridden
+            dict(clean_context(self.env.context), teleum_no_confirm=True))
         client = number.account_id._get_client()
         before = self._teleum_live(client)
         try:
