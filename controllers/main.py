@@ -10,13 +10,15 @@ Teleum's link and session token never leave the server; the route never redirect
 import logging
 import re
 
+import pytz
 from werkzeug.exceptions import NotFound
 
 from odoo import http
 from odoo.exceptions import AccessError, MissingError, UserError
-from odoo.http import request
+from odoo.http import content_disposition, request
 
 from ..teleum_api import TeleumError
+from ..tools import format_phone
 
 _logger = logging.getLogger(__name__)
 
@@ -29,11 +31,27 @@ _PASS_HEADERS = ("Content-Length", "Content-Range")
 class TeleumRecordingController(http.Controller):
     @http.route("/teleum/recording/<int:call_id>", type="http", auth="user", methods=["GET", "HEAD"],
                 readonly=True)
-    def teleum_recording(self, call_id, **kwargs):
+    def teleum_recording(self, call_id, download=None, **kwargs):
         recording = self._teleum_checked_recording(call_id)
         if recording.attachment_id:
-            return self._teleum_serve_attachment(recording)
-        return self._teleum_stream(recording)
+            response = self._teleum_serve_attachment(recording)
+        else:
+            response = self._teleum_stream(recording)
+        if response.status_code in (200, 206):
+            # saved as <date>_<number>.mp3 (the player's menu, or ?download=1)
+            name = self._teleum_filename(recording.call_id)
+            response.headers["Content-Disposition"] = (
+                content_disposition(name) if download else 'inline; filename="%s"' % name)
+        return response
+
+    @staticmethod
+    def _teleum_filename(call):
+        """'2026-03-02_10-05_89161234567.mp3': the call's local date and time, then the other party."""
+        call = call.sudo()
+        tz = pytz.timezone(call.account_id.timezone or "Europe/Moscow")
+        when = pytz.utc.localize(call.call_date).astimezone(tz).strftime("%Y-%m-%d_%H-%M") if call.call_date else ""
+        number = re.sub(r"\D", "", format_phone(call.remote_number) or call.src or "")
+        return "%s.mp3" % "_".join(part for part in (when, number) if part) or "recording.mp3"
 
     # ------------------------------------------------------------------ helpers
     def _teleum_checked_recording(self, call_id):

@@ -35,7 +35,7 @@ from odoo.tools import format_datetime
 from odoo.tools.mail import generate_tracking_message_id
 
 from ..teleum_api.paging import row_fingerprint
-from ..tools import format_phone, normalize_phone
+from ..tools import format_duration, format_phone, normalize_phone
 from ..tools.columns import select
 from ..tools.sql_create import insert_columns, set_based_refusal, sql_create
 
@@ -73,9 +73,10 @@ class TeleumCall(models.Model):
                                   help="The date as Teleum wrote it, in the account's time zone.")
     src = fields.Char("From", readonly=True)
     dst = fields.Char("To", readonly=True)
-    duration = fields.Integer("Duration (s)", readonly=True, aggregator="avg")
+    duration = fields.Integer("Duration", readonly=True, aggregator="avg",
+                              help="Talk time in seconds, shown as h:mm:ss; averaged in groups and reports.")
     billsec = fields.Char("Billed time (mm:ss)", readonly=True,
-                          help="Talk time Teleum bills, as Teleum writes it (billsec); in seconds: Duration (s).")
+                          help="Talk time Teleum bills, as Teleum writes it (billsec); in seconds: Duration.")
     disposition = fields.Char("Teleum status", readonly=True)
     status = fields.Selection(STATUSES, required=True, default="other", readonly=True)
     direction = fields.Selection(DIRECTIONS, readonly=True)
@@ -914,19 +915,15 @@ class TeleumCall(models.Model):
         self.ensure_one()
         labels = labels or self._teleum_note_labels()
         title = labels["missed"] if self.missed else labels["titles"].get(self.direction, labels["call"])
-        hours, rest = divmod(self.duration or 0, 3600)
-        duration = "%d:%02d:%02d" % (hours, *divmod(rest, 60)) if hours else "%d:%02d" % divmod(rest, 60)
-        details = [duration, labels["statuses"].get(self.status, "")]
+        details = [format_duration(self.duration), labels["statuses"].get(self.status, "")]
         if self.remote_number:
-            details.insert(0, "+" + self.remote_number if len(self.remote_number) > 6 else self.remote_number)
+            details.insert(0, format_phone(self.remote_number))
         if self.user_id:
             details.append(labels["agent"] % {"agent": self.user_id.name})
         elif self.sip_id:
             details.append(labels["line"] % {"line": self.sip_id.num})
-        links = []
-        if self.recording_id:
-            links.append(Markup('<a href="/teleum/recording/%s" target="_blank">%s</a>') % (self.id, labels["play"]))
-        links.append(self._get_html_link(title=labels["open"]))
+        # the call's form has the player: "Play the recording" opens it (a bare audio tab said nothing)
+        links = [self._get_html_link(title=labels["play"] if self.recording_id else labels["open"])]
         return Markup("<p><b>%s</b> · %s<br/>%s</p>") % (
             title, Markup(" · ").join(d for d in details if d), Markup(" · ").join(links))
 

@@ -16,7 +16,7 @@ from odoo.osv import expression
 from odoo.tools.translate import LazyTranslate
 
 from ..teleum_api import TeleumError, TeleumTransientError
-from ..tools import bare_email, phone_target
+from ..tools import bare_email, format_phone, phone_target
 from .teleum_forward_type import FORWARD_TYPE_LABELS
 
 _lt = LazyTranslate(__name__)
@@ -583,9 +583,10 @@ class TeleumForward(models.Model):
                 rec.rings_label = (_("%(agent)s (SIP %(line)s)", agent=user.name, line=rec.target) if user
                                    else _("SIP %(line)s", line=rec.target))
             elif kind == "phone" and rec.target in people:
-                rec.rings_label = _("%(name)s (+%(number)s)", name=people[rec.target].name, number=rec.target)
+                rec.rings_label = _("%(name)s (%(number)s)", name=people[rec.target].name,
+                                    number=format_phone(rec.target))
             elif kind == "phone":
-                rec.rings_label = "+%s" % rec.target
+                rec.rings_label = format_phone(rec.target)
             else:
                 rec.rings_label = rec.display_name
 

@@ -1,6 +1,6 @@
 from odoo import _, api, fields, models
 
-from ..tools import normalize_phone
+from ..tools import format_phone, normalize_phone
 
 
 class TeleumNumber(models.Model):
@@ -38,7 +38,7 @@ class TeleumNumber(models.Model):
     @api.depends("number_formatted", "number")
     def _compute_display_name(self):
         for rec in self:
-            rec.display_name = rec.number_formatted or (rec.number and "+" + rec.number) or _("New number")
+            rec.display_name = format_phone(rec.number) or rec.number_formatted or _("New number")
 
     @api.model
     def _sync_from_teleum(self, account, client, tariffs=None):

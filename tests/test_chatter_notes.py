@@ -6,6 +6,7 @@ from odoo import fields
 from odoo.tests import new_test_user, tagged
 
 from ..models.teleum_call import CALLBACK_WINDOW
+from ..tools import format_phone
 from .common import DEMO_LOGIN, TeleumCase
 
 OUR_NUMBER = "78123232323"
@@ -15,7 +16,7 @@ MSK = pytz.timezone("Europe/Moscow")
 class ChatterCase(TeleumCase):
     def notes(self, record):
         return self.env["mail.message"].search([("model", "=", record._name), ("res_id", "=", record.id),
-                                                ("body", "ilike", "Open the call")], order="id")
+                                                ("body", "ilike", "data-oe-model=_teleum.call_")], order="id")
 
     def add_call(self, src, minutes_ago, disposition="ANSWERED", billsec=0, rdr=""):
         when = datetime.now(MSK) - timedelta(minutes=minutes_ago)
@@ -120,7 +121,8 @@ class TestChatterNotes(ChatterCase):
         call = self.env["teleum.call"].search([("remote_number", "=", x), ("status", "=", "answered")])
         self.assertEqual(call.sudo().teleum_note_ids, answered)
         text = answered.body.striptags() if hasattr(answered.body, "striptags") else answered.body
-        for part in ("Inbound call", "+" + x, "1:05", "Answered", "agent: Sam Seller", "Open the call"):
+        # the number as everywhere (national for Russian numbers), the duration as h:mm:ss
+        for part in ("Inbound call", format_phone(x), "0:01:05", "Answered", "agent: Sam Seller", "Open the call"):
             self.assertIn(part, text)
         self.assertIn('data-oe-model="teleum.call"', answered.body.replace("'", '"'))
         self.assertIn('data-oe-id="%d"' % call.id, answered.body.replace("'", '"'))
@@ -151,8 +153,9 @@ class TestChatterNotes(ChatterCase):
         self.assertTrue(call.recording_id, "the sandbox recorded it")
         note = self.notes(contact)
         self.assertEqual(len(note), 1)
-        self.assertIn('href="/teleum/recording/%d"' % call.id, note.body)
-        self.assertIn("Play the recording", note.body)
+        # the link opens the call, whose form has the player (not a bare audio tab)
+        self.assertRegex(note.body, "data-oe-model=.teleum.call. data-oe-id=.%d.>Play the recording</a>" % call.id)
+        self.assertNotIn("/teleum/recording/", note.body)
 
     def test_posting_is_batched(self):
         """The notes of a page cost the same few queries for 5 calls as for 50 (no query per call)."""

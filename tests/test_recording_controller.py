@@ -1,8 +1,12 @@
+import re
 from datetime import datetime, timedelta
+
+import pytz
 
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from ..sandbox.data import recording_bytes
+from ..tools import format_phone
 from .common import TeleumCase
 
 
@@ -58,6 +62,19 @@ class TestRecordingController(TeleumCase, HttpCase):
         self.assertEqual(response.content, self.audio)
         self.assertEqual(self.sandbox.stats()["requests"].get("getRecordLink"), 1, "a fresh link each time")
         self.assert_no_teleum_leak(response)
+
+    def test_saved_as_date_and_number(self):
+        self.login("manager")
+        call = self.call
+        local = pytz.utc.localize(call.call_date).astimezone(pytz.timezone(self.account.timezone or "Europe/Moscow"))
+        number = re.sub(r"\D", "", format_phone(call.remote_number) or call.src)
+        name = "%s_%s.mp3" % (local.strftime("%Y-%m-%d_%H-%M"), number)
+        self.assertRegex(name, r"^\d{4}-\d{2}-\d{2}_\d{2}-\d{2}_\d+\.mp3$")
+        self.assertEqual(self.get().headers["Content-Disposition"], 'inline; filename="%s"' % name)
+        download = self.get(url=self.url + "?download=1")
+        self.assertEqual(download.status_code, 200)
+        self.assertIn("attachment", download.headers["Content-Disposition"])
+        self.assertIn(name, download.headers["Content-Disposition"])
 
     def test_range_request_for_seeking(self):
         self.login("manager")

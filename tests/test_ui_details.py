@@ -152,9 +152,12 @@ class TestUiDetails(TeleumCase):
     def test_other_party_formatted_and_found_as_typed(self):
         call = self.a_call("mobile", remote_number="79161234567")
         short = self.a_call("short", remote_number="101")
-        self.assertEqual(call.remote_number_formatted, "+7 916 123-45-67")
+        # Odoo's rule for phone numbers: national for the company's country, as the notes and tickets say
+        self.assertEqual(call.remote_number_formatted, "8 (916) 123-45-67")
         self.assertEqual(short.remote_number_formatted, "101")
-        self.assertTrue(call.display_name.startswith("+7 916 123-45-67 "))
+        self.assertTrue(call.display_name.startswith("8 (916) 123-45-67 "))
+        foreign = self.a_call("foreign", remote_number="4930123456")
+        self.assertEqual(foreign.remote_number_formatted, "+49 30 123456")
         for typed in ("+7 916 123-45-67", "8 (916) 123-45-67", "79161234567", "916 123"):
             with self.subTest(typed=typed):
                 found = self.env["teleum.call"].search([("remote_number_formatted", "ilike", typed),
@@ -204,7 +207,7 @@ class TestUiDetails(TeleumCase):
                 self.assertIn(text % local.strftime(fmt), activity.note)
                 moscow = pytz.utc.localize(call.call_date).astimezone(MSK)
                 self.assertNotIn(moscow.strftime("%H:%M"), activity.note, "not Teleum's Moscow time")
-        self.assertIn("+7 916 111-00-21", self.env["mail.activity"].search(
+        self.assertIn("8 (916) 111-00-21", self.env["mail.activity"].search(
             [("res_id", "=", partners[far_east].id), ("res_model", "=", "res.partner")]).summary)
 
     # ------------------------------------------------------------------ contacts and leads

@@ -384,7 +384,7 @@ class TestWrite(TeleumCase):
         line.action_choose()
         self.assertEqual(wizard.step, "confirm")
         # the confirm step names the number (not "teleum.get.number.line,151")
-        self.assertRegex(wizard.line_id.display_name, r"^\+7 \(812\) 323-\d{4}$")
+        self.assertRegex(wizard.line_id.display_name, r"^8 \(812\) 323-\d{2}-\d{2}$")
         self.assertEqual((wizard.connect_price, wizard.monthly_price, wizard.balance), (0.0, 300.0, balance))
         self.assertFalse(wizard.insufficient)
         action = wizard.action_connect()

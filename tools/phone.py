@@ -36,14 +36,16 @@ def normalize_phone(number, country_code="RU", phone_code=7):
 
 
 @lru_cache(maxsize=65536)
-def format_phone(key):
-    """A number key (E.164 digits) as people read it, the way Odoo formats contacts' phones
-    ('78123232323' -> '+7 812 323-23-23'); a short or unparsable number keeps its digits."""
+def format_phone(key, country_code="RU", phone_code=7):
+    """A number key (E.164 digits) as people read it, by Odoo's rule for phone numbers: national
+    for a number of the country (Russia by default: '78123232323' -> '8 (812) 323-23-23'),
+    international for the others ('4930123456' -> '+49 30 123456'). The one way every list,
+    note, activity, ticket and notification of the addon writes a number; a short or unparsable
+    number keeps its digits."""
     if not key:
         return ""
     if len(key) < 7:  # SIP line, extension
         return key
-    # with its '+' the number says its own country: none is needed to read it
-    formatted = phone_validation.phone_format("+" + key, None, None, force_format="INTERNATIONAL",
+    formatted = phone_validation.phone_format("+" + key, country_code, phone_code, force_format="NATIONAL",
                                               raise_exception=False)
-    return formatted if formatted and formatted.startswith("+") else "+" + key
+    return formatted or "+" + key

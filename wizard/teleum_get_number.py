@@ -6,6 +6,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..teleum_api import TeleumError, TeleumTransientError
+from ..tools import format_phone
 
 FREE_NUMBERS_PAGE = 50
 
@@ -141,7 +142,7 @@ class TeleumGetNumberWizard(models.TransientModel):
         except TeleumError as exc:
             raise UserError(self.account_id._error_text(exc)) from None
         self.line_ids = [(5, 0, 0)] + [(0, 0, {
-            "teleum_id": n.id, "number": n.number, "number_formatted": n.number_formatted or n.number,
+            "teleum_id": n.id, "number": n.number, "number_formatted": format_phone(n.number) or n.number_formatted,
             "cost": float(n.cost or 0),
         }) for n in page.numbers]
         self.line_id = False

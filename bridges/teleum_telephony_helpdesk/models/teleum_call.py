@@ -3,6 +3,8 @@ from markupsafe import Markup
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from odoo.addons.teleum_telephony.tools import format_phone
+
 
 class TeleumCall(models.Model):
     _inherit = "teleum.call"
@@ -33,7 +35,7 @@ class TeleumCall(models.Model):
     def _teleum_ticket_values(self):
         """A new ticket for the caller of this call: contact, phone channel, the call in the description."""
         self.ensure_one()
-        number = "+" + self.remote_number if self.remote_number else (self.src or "")
+        number = format_phone(self.remote_number) or self.src or ""
         date = "%s (%s)" % (self.call_date_local or fields.Datetime.to_string(self.call_date) or "",
                             self.account_id.timezone or "Europe/Moscow")
         lines = [
@@ -68,16 +70,26 @@ class TeleumCall(models.Model):
         }
 
     def action_create_ticket(self):
-        """Open a ticket for the caller of this call, assigned to the user who asks for it."""
+        """Open a ticket for the caller of this call, in the number's team, assigned to the call's
+        agent (or to the user who asks for it when the agent cannot take helpdesk tickets)."""
         self.ensure_one()
         self.check_access("write")
         if self.sudo().helpdesk_ticket_id:
             raise UserError(_("A ticket was already opened from this call."))
-        vals = dict(self._teleum_ticket_values(), user_id=self.env.user.id)
+        vals = dict(self._teleum_ticket_values(), user_id=self._teleum_ticket_assignee().id)
         ticket = self.env["helpdesk.ticket"].create(vals)
         self.sudo().helpdesk_ticket_id = ticket
         return {"type": "ir.actions.act_window", "res_model": "helpdesk.ticket", "res_id": ticket.id,
                 "view_mode": "form", "views": [(False, "form")], "target": "current"}
+
+    def _teleum_ticket_assignee(self):
+        """The call's agent when they take tickets (of the number's team, when it has one), else the
+        user who asks."""
+        agent, team = self.user_id, self.number_id.ticket_team_id
+        if (agent and not agent.share and agent.has_group("helpdesk_mgmt.group_helpdesk_user_own")
+                and (not team or agent in team.user_ids)):
+            return agent
+        return self.env.user
 
     def action_open_ticket(self):
         self.ensure_one()

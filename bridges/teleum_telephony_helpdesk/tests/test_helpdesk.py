@@ -7,6 +7,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
 from odoo.addons.teleum_telephony.tests.common import DEMO_LOGIN, TeleumCase
+from odoo.addons.teleum_telephony.tools import format_phone
 
 OUR_NUMBER = "78123232323"
 MSK = pytz.timezone("Europe/Moscow")
@@ -87,15 +88,21 @@ class TestHelpdesk(TeleumCase):
         call = self.recorded_call()
         partner = self.env["res.partner"].create({"name": "Caller Ivan", "phone": "+" + call.remote_number})
         self.assertEqual(call.partner_id, partner)
+        team = self.env["helpdesk.ticket.team"].create({"name": "Phone support",
+                                                        "user_ids": [(6, 0, (self.agent | self.support).ids)]})
+        call.number_id.ticket_team_id = team
         action = call.with_user(self.support).action_create_ticket()
         ticket = self.Ticket.browse(action["res_id"])
         self.assertEqual((action["res_model"], action["view_mode"]), ("helpdesk.ticket", "form"))
         self.assertEqual(ticket.partner_id, partner)
         self.assertEqual(ticket.channel_id, self.phone_channel)
-        self.assertEqual(ticket.user_id, self.support, "assigned to the user who opened it")
-        self.assertEqual(ticket.teleum_phone, "+" + call.remote_number)
+        self.assertEqual(ticket.user_id, self.agent, "the call's agent, not whoever clicked")
+        self.assertEqual(ticket.team_id, team, "the number's team")
+        number = format_phone(call.remote_number)
+        self.assertEqual(ticket.teleum_phone, number, "written as everywhere else")
+        self.assertTrue(number.startswith("8 ("), number)
         description = str(ticket.description)
-        for text in (call.call_date_local, "+" + call.remote_number, call.user_id.name,
+        for text in (call.call_date_local, number, call.user_id.name,
                      "/teleum/recording/%d" % call.id):
             self.assertIn(text, description)
         # the call shows its ticket, the ticket lists the call
@@ -106,6 +113,12 @@ class TestHelpdesk(TeleumCase):
         with self.assertRaises(UserError):
             call.with_user(self.support).action_create_ticket()
         self.assertEqual(self.Ticket.search_count([("partner_id", "=", partner.id)]), 1, "no second ticket")
+
+    def test_ticket_of_a_call_without_a_helpdesk_agent_goes_to_who_opens_it(self):
+        call = self.recorded_call()
+        call.user_id = new_test_user(self.env, "hd_sales", name="Sales Sam", groups="teleum_telephony.group_teleum_own")
+        ticket = self.Ticket.browse(call.with_user(self.support).action_create_ticket()["res_id"])
+        self.assertEqual(ticket.user_id, self.support)
 
     def test_ticket_from_an_unknown_caller_lists_the_calls_of_that_number(self):
         key, count = next((k, n) for k, n in self.remote_counts().most_common()

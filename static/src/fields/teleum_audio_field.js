@@ -20,6 +20,10 @@ export class TeleumAudioField extends Component {
     get title() {
         return _t("Play the recording");
     }
+
+    get downloadTitle() {
+        return _t("Download the recording");
+    }
 }
 
 export const teleumAudioField = {
