@@ -12,6 +12,7 @@ from . import res_partner
 from . import teleum_account
 from . import teleum_call
 from . import teleum_call_listing
+from . import teleum_call_result
 from . import teleum_callback_pending
 from . import teleum_callerid_type
 from . import teleum_connected_tariff

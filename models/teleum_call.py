@@ -129,6 +129,13 @@ class TeleumCall(models.Model):
         ("call_uniq", "unique(account_id, fingerprint, occurrence)", "This call is already imported."),
     ]
 
+    # What came of the call, written by its agent or a manager (the only fields people write on a
+    # call; the PBX reports the rest). A later change re-renders the call's chatter notes.
+    result_id = fields.Many2one("teleum.call.result", "Result", index="btree_not_null",
+                                domain="['|', ('company_id', '=', False), ('company_id', '=', company_id)]",
+                                help="What came of the call (the list: Telephony › Configuration › Call Results).")
+    note = fields.Char("Note", help="A short note on the call, by its agent or a manager.")
+
     recording_url = fields.Char(compute="_compute_recording_url",
                                 help="Address of the recording through Odoo (Teleum's link never reaches the browser).")
     teleum_note_ids = fields.Many2many(
@@ -254,7 +261,10 @@ class TeleumCall(models.Model):
     def write(self, vals):
         if not self.env.su:
             self._teleum_check_user_write(vals)
-        return super().write(vals)
+        res = super().write(vals)
+        if {"result_id", "note"} & set(vals):
+            self._teleum_rerender_notes()  # the chatter notes say the result and note
+        return res
 
     def _teleum_check_user_write(self, vals):
         """Refuse a user's change of what Teleum reported, and of the agent unless a manager."""
@@ -908,6 +918,7 @@ class TeleumCall(models.Model):
             "line": env._("SIP line %(line)s"),
             "play": env._("Play the recording"),
             "open": env._("Open the call"),
+            "result": env._("Result: %(result)s"),
         }
 
     def _teleum_note_body(self, labels=None):
@@ -924,8 +935,22 @@ class TeleumCall(models.Model):
             details.append(labels["line"] % {"line": self.sip_id.num})
         # the call's form has the player: "Play the recording" opens it (a bare audio tab said nothing)
         links = [self._get_html_link(title=labels["play"] if self.recording_id else labels["open"])]
-        return Markup("<p><b>%s</b> · %s<br/>%s</p>") % (
-            title, Markup(" · ").join(d for d in details if d), Markup(" · ").join(links))
+        outcome = [labels["result"] % {"result": self.result_id.with_context(lang=self.env.lang).name}
+                   if self.result_id else "", self.note or ""]
+        outcome = Markup(" · ").join(o for o in outcome if o)
+        return Markup("<p><b>%s</b> · %s<br/>%s%s</p>") % (
+            title, Markup(" · ").join(d for d in details if d),
+            Markup("%s<br/>") % outcome if outcome else "", Markup(" · ").join(links))
+
+    def _teleum_rerender_notes(self):
+        """The result or note of these calls changed: their chatter notes say it (mail's API, in the
+        language each note was written in)."""
+        for call in self.sudo():
+            for message in call.teleum_note_ids:
+                record = self.env[message.model].sudo().browse(message.res_id).exists()
+                if record:
+                    lang = self._teleum_note_lang(record)
+                    message.write({"body": call.with_context(lang=lang)._teleum_note_body()})
 
     def _teleum_refresh_notes(self):
         """The recording arrived after the call was noted: give its notes the player link (through
