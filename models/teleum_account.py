@@ -530,6 +530,9 @@ class TeleumAccount(models.Model):
             if account._is_neutralized():
                 break
             try:
+                # tracked changes (the state: "Error → Connected") are written in the words of the
+                # company's language: the chatter keeps them as written
+                account = account.with_context(lang=account._teleum_lang())
                 pending += account._sync_all(budget=budget, parts=parts) or 0
             except Exception:  # a bug for one account must not stop the others
                 _logger.exception("Teleum sync of account %s crashed", account.id)
@@ -537,6 +540,14 @@ class TeleumAccount(models.Model):
             done += 1
             cron._notify_progress(done=done, remaining=len(accounts) - done + pending)
         return True
+
+    def _teleum_lang(self):
+        """The language of the account's chatter when nobody in particular acts (the scheduled syncs,
+        whose own context is the system user's): that of the administrator who connected it."""
+        self.ensure_one()
+        user = self.sudo().create_uid
+        return (user.lang if user and not user._is_superuser() else None) or self.company_id.partner_id.lang \
+            or self.env.context.get("lang") or "en_US"
 
     @api.model
     def _cron_sync_calls(self):
