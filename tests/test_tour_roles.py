@@ -69,4 +69,8 @@ class TestTourRoles(TeleumCase, HttpCase):
         self.assertEqual(self.Call.with_user(self.ivan).search([]), ivans)
 
         self.start_tour(CALLS_URL, "teleum_salesperson_tour", login="ivan", timeout=120)
+        noted = self.Call.search([("result_id", "!=", False)])
+        self.assertEqual(noted.user_id, self.ivan)
+        self.assertEqual((noted.result_id, noted.note), (self.env.ref("teleum_telephony.call_result_reached"),
+                                                          "Wants a demo on Monday"))
         self.start_tour(CALLS_URL, "teleum_manager_tour", login="manager", timeout=120)

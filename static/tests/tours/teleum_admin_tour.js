@@ -11,7 +11,9 @@ function fail(message) {
  * The administrator after the first sync (see tests/test_tour_roles.py): the "With recording"
  * filter lists every call Teleum has a recording of, a recorded call shows its player, the SIP
  * line of a salesperson who joined later gets its user, and the number wizard's last step
- * names the number about to be charged.
+ * names the number about to be charged. Issue 27: durations read h:mm:ss (averaged in the
+ * footer), numbers are written one way, a recording downloads by name, PBX › Tariffs is filled
+ * by the sync, the number wizard counts what it shows and offers Connect only when affordable.
  */
 registry.category("web_tour.tours").add("teleum_admin_tour", {
     steps: () => [
@@ -57,6 +59,33 @@ registry.category("web_tour.tours").add("teleum_admin_tour", {
             },
         },
         {
+            content: "Durations read h:mm:ss, their footer is an average of the same form",
+            trigger: ".o_list_view .o_data_row td[name=duration] .o_teleum_duration",
+            run() {
+                const cells = [...document.querySelectorAll(".o_list_view .o_data_row td[name=duration]")];
+                const bad = cells.map((cell) => cell.innerText.trim()).filter((t) => !/^\d+:\d{2}:\d{2}$/.test(t));
+                if (bad.length) {
+                    fail(`Durations not as h:mm:ss: ${bad.slice(0, 3).join(", ")}`);
+                }
+                const foot = document.querySelector(".o_list_view tfoot");
+                if (!foot || !/\d+:\d{2}:\d{2}/.test(foot.innerText)) {
+                    fail(`The footer shows "${foot && foot.innerText.trim()}"`);
+                }
+            },
+        },
+        {
+            content: "Russian numbers are written as Odoo writes them: 8 (9xx) xxx-xx-xx",
+            trigger: ".o_list_view .o_data_row td[name=remote_number_formatted]",
+            run() {
+                const numbers = [...document.querySelectorAll(".o_list_view .o_data_row td[name=remote_number_formatted]")]
+                    .map((cell) => cell.innerText.trim()).filter(Boolean);
+                const other = numbers.filter((n) => !/^8 \(\d{3}\) \d{3}-\d{2}-\d{2}$/.test(n) && !n.startsWith("+"));
+                if (!numbers.length || other.length) {
+                    fail(`Numbers written another way: ${other.slice(0, 3).join(", ")}`);
+                }
+            },
+        },
+        {
             content: "Open a recorded call",
             trigger: ".o_list_view .o_data_row:first .o_data_cell[name=call_date]",
             run: "click",
@@ -69,6 +98,36 @@ registry.category("web_tour.tours").add("teleum_admin_tour", {
                     fail(`The player must play through Odoo, got ${this.anchor.getAttribute("src")}`);
                 }
             },
+        },
+        {
+            content: "The recording downloads as <date>_<number>.mp3",
+            trigger: ".o_form_view a.o_teleum_audio_download",
+            async run() {
+                const response = await fetch(this.anchor.getAttribute("href"));
+                const disposition = response.headers.get("Content-Disposition") || "";
+                if (response.status !== 200 || !/filename\*?=.*\d{4}-\d{2}-\d{2}_\d{2}-\d{2}_\d+\.mp3/.test(disposition)) {
+                    fail(`The download answered ${response.status} "${disposition}"`);
+                }
+            },
+        },
+        {
+            content: "The call has a result and a note to fill in",
+            trigger: ".o_form_view .o_field_widget[name=result_id] input",
+        },
+        {
+            trigger: ".o_form_view .o_field_widget[name=note] input",
+        },
+        {
+            content: "PBX › Tariffs lists Teleum's tariffs (read with the configuration)",
+            trigger: ".o_main_navbar .o_menu_sections button:contains(PBX)",
+            run: "click",
+        },
+        {
+            trigger: ".dropdown-menu .dropdown-item:contains(Tariffs):not(:contains(Connected))",
+            run: "click",
+        },
+        {
+            trigger: ".o_list_view .o_group_name:contains(Виртуальные номера)",
         },
         {
             content: "Go to the SIP lines",
@@ -146,6 +205,18 @@ registry.category("web_tour.tours").add("teleum_admin_tour", {
             run: "click",
         },
         {
+            content: "The count says how many are listed of how many",
+            trigger: ".modal .o_teleum_free_summary:contains(The first):contains(free numbers)",
+            run() {
+                const shown = document.querySelectorAll(".modal .o_field_widget[name=line_ids] .o_data_row").length;
+                const text = this.anchor.innerText;
+                const first = Number((text.match(/The first (\d+)/) || [0, -1])[1]);
+                if (first !== shown) {
+                    fail(`"${text}" beside ${shown} numbers`);
+                }
+            },
+        },
+        {
             content: "Choose the first free number",
             trigger: ".modal .o_field_widget[name=line_ids] .o_data_row:first button[name=action_choose]",
             run: "click",
@@ -155,8 +226,17 @@ registry.category("web_tour.tours").add("teleum_admin_tour", {
             trigger: ".modal .o_field_widget[name=line_id]:visible",
             run() {
                 const text = this.anchor.textContent.trim();
-                if (!/^\+7 \(812\) \d{3}-\d{4}$/.test(text)) {
+                if (!/^8 \(812\) \d{3}-\d{2}-\d{2}$/.test(text)) {
                     fail(`The confirm step shows "${text}" instead of the chosen number`);
+                }
+            },
+        },
+        {
+            content: "The balance covers it: Connect is offered",
+            trigger: ".modal button[name=action_connect]:visible",
+            run() {
+                if (document.querySelector(".modal .o_teleum_connect_disabled")) {
+                    fail("Connect is shown disabled although the balance covers it");
                 }
             },
         },

@@ -24,6 +24,34 @@ registry.category("web_tour.tours").add("teleum_manager_tour", {
             run: "click",
         },
         {
+            content: "Group the calls by their result (issue 27)",
+            trigger: ".o_group_by_menu .o_menu_item:contains(Result)",
+            run: "click",
+        },
+        {
+            content: "The call Ivan wrote a result on is under it",
+            trigger: ".o_list_view .o_group_name:contains(Reached (1))",
+        },
+        {
+            content: "Durations in the groups read h:mm:ss (an average)",
+            trigger: ".o_list_view .o_group_has_content td.o_list_number, .o_list_view tr.o_group_header td.o_list_number",
+            run() {
+                const cells = [...document.querySelectorAll(".o_list_view tr.o_group_header td.o_list_number")]
+                    .map((cell) => cell.innerText.trim()).filter(Boolean);
+                if (!cells.length || cells.some((t) => !/^\d+:\d{2}:\d{2}$/.test(t))) {
+                    fail(`Group durations: ${cells.join(", ")}`);
+                }
+            },
+        },
+        {
+            content: "Ungroup",
+            trigger: ".o_group_by_menu .o_menu_item:contains(Result)",
+            run: "click",
+        },
+        {
+            trigger: ".o_searchview:not(:has(.o_searchview_facet))",
+        },
+        {
             content: "Group the calls by agent",
             trigger: ".o_group_by_menu .o_menu_item:contains(Agent)",
             run: "click",

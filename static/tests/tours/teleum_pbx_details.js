@@ -11,7 +11,7 @@ registry.category("web_tour.tours").add("teleum_pbx_details_tour", {
     steps: () => [
         {
             content: "The numbers are listed",
-            trigger: ".o_list_view .o_data_row td[name=number_formatted]:contains(812)",
+            trigger: ".o_list_view .o_data_row td[name=display_name]:contains(812)",
         },
         {
             content: "No New button: the wizard that gets a number from Teleum instead",
@@ -24,7 +24,7 @@ registry.category("web_tour.tours").add("teleum_pbx_details_tour", {
         },
         {
             content: "The other party is formatted like a contact's phone",
-            trigger: ".o_list_view .o_data_row td[name=remote_number_formatted]:contains(/^\\+7 \\d{3} \\d{3}-\\d{2}-\\d{2}$/)",
+            trigger: ".o_list_view .o_data_row td[name=remote_number_formatted]:contains(/^8 \\(\\d{3}\\) \\d{3}-\\d{2}-\\d{2}$/)",
         },
         {
             content: "Back to the numbers",
@@ -37,7 +37,7 @@ registry.category("web_tour.tours").add("teleum_pbx_details_tour", {
         },
         {
             content: "Open a number",
-            trigger: ".o_list_view .o_data_row td[name=number_formatted]:contains(812)",
+            trigger: ".o_list_view .o_data_row td[name=display_name]:contains(812)",
             run: "click",
         },
         {

@@ -46,7 +46,7 @@ registry.category("web_tour.tours").add("teleum_route_agent_tour", {
         },
         {
             content: "Titled by what it changes: which number, to whom",
-            trigger: ".modal .modal-title:contains(Route calls to +7):contains(812):contains(to Sam Seller (SIP 103))",
+            trigger: ".modal .modal-title:contains(Route calls to 8 (812)):contains(to Sam Seller (SIP 103))",
         },
         {
             content: "It says every caller of the number is routed, not only this customer",

@@ -9,13 +9,25 @@ function fail(message) {
 /**
  * Ivan, a salesperson who sees only his own calls, once the administrator gave him his SIP line
  * (see tests/test_tour_roles.py): his calls from before that are his, nobody else's are shown,
- * and he plays one of his recordings.
+ * and he plays one of his recordings. Issue 27: no PBX menu (costs, colleagues' e-mails) but his
+ * own lines; he writes a result and a note on his call.
  */
 registry.category("web_tour.tours").add("teleum_salesperson_tour", {
     steps: () => [
         {
             content: "His calls are listed (not 'No calls yet')",
             trigger: ".o_list_view .o_data_row",
+        },
+        {
+            content: "No PBX configuration for him: Calls and his own lines",
+            trigger: ".o_main_navbar .o_menu_sections:contains(My SIP Lines)",
+            run() {
+                const sections = [...document.querySelectorAll(".o_main_navbar .o_menu_sections > *")]
+                    .map((el) => el.innerText.trim());
+                if (sections.some((name) => /PBX|Configuration/.test(name))) {
+                    fail(`He sees the menus ${sections.join(", ")}`);
+                }
+            },
         },
         {
             content: "Every call shown is his",
@@ -65,6 +77,47 @@ registry.category("web_tour.tours").add("teleum_salesperson_tour", {
                 const response = await fetch(this.anchor.getAttribute("src"));
                 if (response.status !== 200 || response.headers.get("Content-Type") !== "audio/mpeg") {
                     fail(`His recording answered ${response.status} ${response.headers.get("Content-Type")}`);
+                }
+            },
+        },
+        {
+            content: "He writes what came of it: a result",
+            trigger: ".o_form_view .o_field_widget[name=result_id] input",
+            run: "edit Reached",
+        },
+        {
+            trigger: ".o_field_widget[name=result_id] .o-autocomplete--dropdown-item a:contains(Reached)",
+            run: "click",
+        },
+        {
+            content: "and a note",
+            trigger: ".o_form_view .o_field_widget[name=note] input",
+            run: "edit Wants a demo on Monday",
+        },
+        {
+            trigger: ".o_form_button_save:enabled",
+            run: "click",
+        },
+        {
+            content: "Saved",
+            trigger: ".o_form_view .o_form_saved, .o_form_view:not(:has(.o_form_button_save:visible))",
+        },
+        {
+            content: "His own lines",
+            trigger: ".o_main_navbar .o_menu_sections a:contains(My SIP Lines), .o_main_navbar .o_menu_sections button:contains(My SIP Lines)",
+            run: "click",
+        },
+        {
+            content: "Only his line 102, without colleagues' e-mails",
+            trigger: ".o_list_view .o_data_row td[name=num]:contains(102)",
+            run() {
+                const lines = [...document.querySelectorAll(".o_list_view .o_data_row td[name=num]")]
+                    .map((cell) => cell.innerText.trim());
+                if (lines.join() !== "102") {
+                    fail(`He sees the lines ${lines.join(", ")}`);
+                }
+                if (document.querySelector(".o_list_view th[data-name=email], .o_list_view td[name=email]")) {
+                    fail("The lines' e-mails are shown to him");
                 }
             },
         },

@@ -108,15 +108,26 @@ registry.category("web_tour.tours").add("teleum_contact_tour", {
         },
         {
             content: "The forward that rings the contact is listed on the contact",
-            trigger: "body:not(:has(.modal)) .o_teleum_routing_forwards .o_data_row:contains(79161234567)",
+            trigger: "body:not(:has(.modal)) .o_teleum_routing_forwards .o_data_row:contains(8 (916) 123-45-67)",
         },
     ],
 });
 
 /**
  * The same addon for a user whose language is Russian (see tests/test_tour.py): the menus, the
- * calls list and its filters are in Russian.
+ * calls list and its filters are in Russian; no column label is cut ("Длитель…", "Время о…",
+ * "Количес…"), nor a forward's type ("Автоответ…"); a call's result and note are in Russian.
  */
+function assertNotCut(selector, what) {
+    const cut = [...document.querySelectorAll(selector)]
+        .filter((el) => el.offsetParent && el.scrollWidth > el.clientWidth + 1)
+        .map((el) => el.innerText.trim());
+    if (cut.length) {
+        fail(`${what} cut: ${cut.join(", ")}`);
+    }
+}
+
+const HEADER = "thead th[data-name] span.text-truncate";
 registry.category("web_tour.tours").add("teleum_russian_tour", {
     steps: () => [
         {
@@ -135,6 +146,17 @@ registry.category("web_tour.tours").add("teleum_russian_tour", {
             trigger: ".o_list_view thead th:contains(Номер абонента)",
         },
         {
+            content: "The duration's header fits, its values read ч:мм:сс",
+            trigger: ".o_list_view thead th[data-name=duration]:contains(Длительность)",
+            run() {
+                assertNotCut(`.o_list_view ${HEADER}`, "Calls list headers");
+                const value = document.querySelector(".o_list_view .o_data_row td[name=duration]").innerText.trim();
+                if (!/^\d+:\d{2}:\d{2}$/.test(value)) {
+                    fail(`Duration shown as "${value}"`);
+                }
+            },
+        },
+        {
             content: "Call directions are translated",
             trigger: ".o_list_view .o_data_row .o_field_badge:contains(/^(Входящий|Исходящий|Внутренний)$/)",
         },
@@ -145,7 +167,49 @@ registry.category("web_tour.tours").add("teleum_russian_tour", {
         },
         {
             content: "The call form is in Russian",
-            trigger: ".o_form_view .o_form_label:contains(Длительность (с))",
+            trigger: ".o_form_view .o_form_label:contains(Длительность)",
+        },
+        {
+            content: "What came of it: its result and note, in Russian",
+            trigger: ".o_form_view .o_form_label:contains(Результат)",
+        },
+        {
+            trigger: ".o_form_view .o_form_label:contains(Заметка)",
+        },
+        {
+            content: "The numbers",
+            trigger: ".o_main_navbar .o_menu_sections button:contains(АТС)",
+            run: "click",
+        },
+        {
+            trigger: ".dropdown-menu .dropdown-item:contains(Номера)",
+            run: "click",
+        },
+        {
+            content: "The numbers list: its headers fit (Переадресации, not Количес…)",
+            trigger: ".o_list_view thead th[data-name=forward_count]:contains(Переадресации)",
+            run() {
+                assertNotCut(`.o_list_view ${HEADER}`, "Numbers list headers");
+            },
+        },
+        {
+            content: "Open the 812 number",
+            trigger: ".o_list_view .o_data_row td:contains(812)",
+            run: "click",
+        },
+        {
+            content: "Its forwards: headers and types fit",
+            trigger: ".o_form_view .o_field_widget[name=forward_ids] .o_data_row td[name=type_id]:contains(Автоответчик)",
+            run() {
+                const list = ".o_form_view .o_field_widget[name=forward_ids]";
+                assertNotCut(`${list} ${HEADER}`, "Forwards tab headers");
+                assertNotCut(`${list} .o_data_row td[name=type_id]`, "Forward types");
+                for (const name of ["timeout", "record", "callerid_number_id"]) {
+                    if (!document.querySelector(`${list} thead th[data-name=${name}]`)) {
+                        fail(`No column ${name} in the Forwards tab`);
+                    }
+                }
+            },
         },
     ],
 });
