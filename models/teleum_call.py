@@ -73,7 +73,7 @@ class TeleumCall(models.Model):
                                   help="The date as Teleum wrote it, in the account's time zone.")
     src = fields.Char("From", readonly=True)
     dst = fields.Char("To", readonly=True)
-    duration = fields.Integer("Duration", readonly=True, aggregator="avg",
+    duration = fields.Integer(readonly=True, aggregator="avg",
                               help="Talk time in seconds, shown as h:mm:ss; averaged in groups and reports.")
     billsec = fields.Char("Billed time (mm:ss)", readonly=True,
                           help="Talk time Teleum bills, as Teleum writes it (billsec); in seconds: Duration.")
@@ -134,7 +134,7 @@ class TeleumCall(models.Model):
     result_id = fields.Many2one("teleum.call.result", "Result", index="btree_not_null",
                                 domain="['|', ('company_id', '=', False), ('company_id', '=', company_id)]",
                                 help="What came of the call (the list: Telephony › Configuration › Call Results).")
-    note = fields.Char("Note", help="A short note on the call, by its agent or a manager.")
+    note = fields.Char(help="A short note on the call, by its agent or a manager.")
 
     recording_url = fields.Char(compute="_compute_recording_url",
                                 help="Address of the recording through Odoo (Teleum's link never reaches the browser).")

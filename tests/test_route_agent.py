@@ -178,7 +178,8 @@ class TestRouteWizard(RouteCase):
 
     def chain(self, number):
         """Odoo's forwards of ``number`` in order, and Teleum's: (type id, target) each."""
-        odoo = [(f.type_id.teleum_id, f.target) for f in self.env["teleum.forward"].search([("number_id", "=", number.id)])]
+        forwards = self.env["teleum.forward"].search([("number_id", "=", number.id)])
+        odoo = [(f.type_id.teleum_id, f.target) for f in forwards]
         teleum = [(str(f["rtype"]), str(f["rnum"])) for f in self.live_forwards(number)]
         return odoo, teleum
 

@@ -17,7 +17,6 @@ longer has, and says what Teleum now rings.
 
 import logging
 
-
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
@@ -282,7 +281,7 @@ class TeleumRouteCallsWizard(models.TransientModel):
                 raise
             _logger.info("Routing %s: failed after Teleum's write (%s); number read again", number.number, exc)
             Forward._sync_number(number, client)
-            forward = self._existing_forward(ftype).with_context(Forward.env.context)
+            forward = Forward.browse(self._existing_forward(ftype).ids)
             if forward:
                 forward.with_context(teleum_sync=True).write(self._local_vals())
             chain = _(", then ").join(Forward.search([("number_id", "=", number.id)]).mapped("rings_label"))
@@ -312,7 +311,7 @@ class TeleumRouteCallsWizard(models.TransientModel):
         vals = dict(self._local_vals(), timeout=self.timeout, record=self.record)
         if self.callerid_type_id:
             vals["callerid_type_id"] = self.callerid_type_id.id
-        forward = self._existing_forward(ftype).with_context(Forward.env.context)
+        forward = Forward.browse(self._existing_forward(ftype).ids)
         if forward:  # the number already rings there: update it rather than ring twice
             changed = {k: v for k, v in vals.items() if Forward._differs(forward, k, v)}
             if changed:
