@@ -111,7 +111,7 @@ class TeleumCall(models.Model):
         "teleum.call", "Returned by", index="btree_not_null", ondelete="set null", readonly=True, copy=False,
         help="The first later connected call with this number: our answered call to it, or its answered call to us.")
     callback_delay = fields.Integer(
-        "Return delay (s)", readonly=True, copy=False, aggregator="avg",
+        "Return delay", readonly=True, copy=False, aggregator="avg",
         help="Seconds from the missed call's start to the start of the call that returned it.")
     callback_in_target = fields.Boolean(
         "Returned in time", default=False, readonly=True, copy=False,

@@ -120,7 +120,7 @@ class TeleumCallReport(models.Model):
     number_id = fields.Many2one("teleum.number", "Teleum number", readonly=True)
     # "Count" (__count) is the number of calls (see _read_group_select): this column is its sum
     call_count = fields.Integer("Calls", readonly=True, aggregator=None)
-    duration_sum = fields.Integer("Talk time (s)", readonly=True)
+    duration_sum = fields.Integer("Talk time", readonly=True)
     duration_n = fields.Integer(readonly=True, aggregator=None)
     inbound_count = fields.Integer("Inbound calls", readonly=True)
     missed_count = fields.Integer("Missed", readonly=True)
@@ -133,7 +133,7 @@ class TeleumCallReport(models.Model):
                                      help="Returned within the company's target (Settings).")
     delay_sum = fields.Integer(readonly=True, aggregator=None)
     # ratios of the sums above, in every cell and total (the row's own value is only for display)
-    duration = fields.Float("Average duration (s)", readonly=True, aggregator="avg", digits=(16, 1))
+    duration = fields.Float("Average duration", readonly=True, aggregator="avg", digits=(16, 1))
     missed_rate = fields.Float("Missed (%)", readonly=True, aggregator="avg", digits=(16, 1),
                                help="Missed inbound calls over inbound calls.")
     returned_rate = fields.Float("Returned (%)", readonly=True, aggregator="avg", digits=(16, 1),
