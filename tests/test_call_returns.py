@@ -96,7 +96,7 @@ class TestReturns(ReturnsDay):
         self.assertEqual(not_returned.ids, (d | c2 | c1).ids, "newest first")
         # the caller with a contact shows its open call-back in the list
         self.assertEqual(c2.callback_activity_user_id, self.sergey)
-        self.assertIn("+7 916 111-00-03", c2.callback_activity)
+        self.assertIn("8 (916) 111-00-03", c2.callback_activity)  # numbers as everywhere (tools/phone.py)
 
         # the next sync brings D's call to us, answered: D is returned, late
         self.add_call(D, OUR_NUMBER, 100, "ANSWERED", 30)

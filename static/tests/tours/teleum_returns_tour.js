@@ -36,8 +36,8 @@ registry.category("web_tour.tours").add("teleum_returns_tour", {
             trigger: ".o_list_view .o_data_row:contains(Caller C)",
             run() {
                 const rows = [...document.querySelectorAll(".o_list_view .o_data_row")].map((row) => row.innerText);
-                const numbers = rows.map((text) => (text.match(/\+7 916 111-00-0\d/) || ["?"])[0]);
-                const expected = ["+7 916 111-00-04", "+7 916 111-00-03", "+7 916 111-00-03"];
+                const numbers = rows.map((text) => (text.match(/8 \(916\) 111-00-0\d/) || ["?"])[0]);
+                const expected = ["8 (916) 111-00-04", "8 (916) 111-00-03", "8 (916) 111-00-03"];
                 if (JSON.stringify(numbers) !== JSON.stringify(expected)) {
                     fail(`not returned: ${numbers.join(", ")}, expected ${expected.join(", ")}`);
                 }
