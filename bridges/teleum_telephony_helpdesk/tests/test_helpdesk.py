@@ -223,7 +223,7 @@ class TestHelpdesk(TeleumCase):
         self.assertEqual(created.mapped("teleum_phone_key"), ["79161120004"],
                          "one ticket, for the unknown caller's missed calls to the number with the option")
         self.assertEqual((created.team_id, created.channel_id), (team, self.phone_channel))
-        self.assertEqual(created.name, "Missed call from +79161120004")
+        self.assertEqual(created.name, "Missed call from 8 (916) 112-00-04")  # numbers as everywhere
         calls = self.Call.search([("remote_number", "=", "79161120004")])
         self.assertEqual(calls.sudo().helpdesk_ticket_id, created)
         self.assertEqual(created.teleum_call_count, 2)

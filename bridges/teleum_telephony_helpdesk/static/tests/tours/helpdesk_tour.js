@@ -82,14 +82,19 @@ registry.category("web_tour.tours").add("teleum_helpdesk_tour", {
             async run() {
                 await waitFor(() => this.anchor.value === "Phone", `Channel is "${this.anchor.value}"`);
                 const title = document.querySelector(".o_form_view .o_field_widget[name=name] input");
-                if (!title || !/^(Missed call from|Call from|Call to) \+\d+$/.test(title.value)) {
+                if (!title || !/^(Missed call from|Call from|Call to) 8 \(\d{3}\) \d{3}-\d{2}-\d{2}$/.test(title.value)) {
                     fail(`Unexpected ticket title "${title && title.value}"`);
                 }
             },
         },
         {
-            content: "The description gives the call's number",
-            trigger: ".o_form_view .o_field_widget[name=description]:contains(Number: +)",
+            content: "The description gives the call's number, written as everywhere (8 (9xx) xxx-xx-xx)",
+            trigger: ".o_form_view .o_field_widget[name=description]:contains(Number:)",
+            run() {
+                if (!/Number: 8 \(\d{3}\) \d{3}-\d{2}-\d{2}/.test(this.anchor.innerText)) {
+                    fail(`The description says "${this.anchor.innerText}"`);
+                }
+            },
         },
         {
             content: "The new ticket lists the call",
