@@ -73,7 +73,8 @@ class TeleumCall(models.Model):
         """Open a ticket for the caller of this call, in the number's team, assigned to the call's
         agent (or to the user who asks for it when the agent cannot take helpdesk tickets)."""
         self.ensure_one()
-        self.check_access("write")
+        # who may read the call may open a ticket from it (writing a call is its agent's or a manager's)
+        self.check_access("read")
         if self.sudo().helpdesk_ticket_id:
             raise UserError(_("A ticket was already opened from this call."))
         vals = dict(self._teleum_ticket_values(), user_id=self._teleum_ticket_assignee().id)

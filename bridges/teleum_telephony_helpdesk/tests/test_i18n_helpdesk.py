@@ -50,7 +50,7 @@ class TestI18nHelpdesk(TransactionCase):
         self.assertIn("Создать обращение", arch)
         call = env["teleum.call"].new({"remote_number": "79161234567", "status": "no_answer",
                                        "direction": "inbound"})
-        self.assertEqual(call._teleum_ticket_values()["name"], "Пропущенный звонок с номера +79161234567")
+        self.assertEqual(call._teleum_ticket_values()["name"], "Пропущенный звонок с номера 8 (916) 123-45-67")
         account = env["teleum.account"].create({"name": "RU", "login": False, "password": False})
         call = env["teleum.call"].create({"account_id": account.id, "company_id": env.company.id,
                                           "fingerprint": "i18n", "remote_number": "79161234567"})

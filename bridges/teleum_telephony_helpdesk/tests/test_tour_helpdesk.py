@@ -4,6 +4,7 @@ import unittest
 from odoo.tests import HttpCase, tagged
 
 from odoo.addons.teleum_telephony.tests.common import TeleumCase
+from odoo.addons.teleum_telephony.tools import format_phone
 
 
 @tagged("post_install", "-at_install")
@@ -36,4 +37,4 @@ class TestTourHelpdesk(TeleumCase, HttpCase):
         opened_from = (recorded | other).filtered(lambda c: c.sudo().helpdesk_ticket_id == new)
         self.assertEqual(len(opened_from), 1, "the call the tour opened is linked to the new ticket")
         self.assertIn(opened_from, new.teleum_recent_call_ids)
-        self.assertIn("+" + recorded.remote_number, str(new.description))
+        self.assertIn(format_phone(recorded.remote_number), str(new.description))  # as everywhere
