@@ -9,16 +9,20 @@ class CrmTeam(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         teams = super().create(vals_list)
-        self.env.registry.clear_cache()
+        self._teleum_teams_changed()
         return teams
 
     def write(self, vals):
         res = super().write(vals)
         if {"user_id", "active", "member_ids", "crm_team_member_ids", "company_id"} & set(vals):
-            self.env.registry.clear_cache()
+            self._teleum_teams_changed()
         return res
 
     def unlink(self):
         res = super().unlink()
-        self.env.registry.clear_cache()
+        self._teleum_teams_changed()
         return res
+
+    def _teleum_teams_changed(self):
+        self.env.registry.clear_cache()  # the rules
+        self.env["res.users"].invalidate_model(["teleum_team_member_ids"])

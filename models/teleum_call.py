@@ -857,8 +857,18 @@ class TeleumCall(models.Model):
                 by_caller[key] = True
             else:
                 existing[target] = True
-        if vals_list:
-            Activity.create(vals_list)
+        # Odoo subscribes each assignee to each record of a batch, and a batch naming one record
+        # twice for one user (two callers of one number) inserts that follower twice: one batch
+        # per repetition.
+        batches, seen = [], {}
+        for vals in vals_list:
+            holder = (vals["res_model_id"], vals["res_id"], vals["user_id"])
+            seen[holder] = seen.get(holder, -1) + 1
+            if seen[holder] == len(batches):
+                batches.append([])
+            batches[seen[holder]].append(vals)
+        for batch in batches:
+            Activity.create(batch)
 
     def _teleum_callback_values(self, callback, target, user, key):
         """The call-back activity of this missed call, held by ``target`` (model, id), for ``user``."""
