@@ -91,4 +91,3 @@ class TestTourRoles(TeleumCase, HttpCase):
 
         self.start_tour(CALLS_URL, "teleum_salesperson_tour", login="ivan", timeout=120)
         self.start_tour(CALLS_URL, "teleum_manager_tour", login="manager", timeout=120)
-
