@@ -289,6 +289,18 @@ class TestTeamCalls(TeleumCase):
         self.assertEqual(recordings, self.recordings["leader"] | self.recordings["member"] | self.recordings["placed"],
                          "recordings follow the calls")
 
+    def test_analysis_follows_the_team(self):
+        """The calls analysis: the team's answered calls, each once for the agent who answered it
+        (the internal call the member placed is counted for its outsider agent, not for the team)."""
+        self.env.flush_all()
+        domain = [("call_date", "=", "2026-03-02 09:00:00"), ("company_id", "=", self.env.company.id)]
+        Report = self.env["teleum.call.report"]
+        by_agent = dict(Report.with_user(self.leader)._read_group(domain, ["user_id"], ["__count"]))
+        self.assertEqual(by_agent, {self.leader: 1, self.member: 1})
+        self.assertEqual(dict(Report.with_user(self.member)._read_group(domain, ["user_id"], ["__count"])),
+                         {self.member: 1})
+        self.assertEqual(Report._read_group(domain, [], ["__count"])[0][0], 5, "every call once")
+
     def test_team_changes_apply_at_once(self):
         self.assertNotIn("outsider", self.seen(self.leader))
         self.team.member_ids = [(4, self.outsider.id)]
