@@ -898,8 +898,11 @@ class TeleumCall(models.Model):
         """The unknown callers' call-backs held by our numbers move to the contacts or leads
         ``records`` now made for (or given) those numbers: the call-back follows the caller."""
         by_key = {}
+        keys = [f for f in ("teleum_phone_key", "teleum_mobile_key") if f in records._fields]
+        if "active" in records._fields:
+            records = records.filtered("active")
         for record in records.sudo():  # the keys are for internal users; a portal sign-up may get here
-            for key in (record.teleum_phone_key, record.teleum_mobile_key):
+            for key in (record[fname] for fname in keys):
                 if key:
                     by_key.setdefault(key, record)
         if not by_key:
