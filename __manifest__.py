@@ -32,6 +32,7 @@
         "views/teleum_tariff_views.xml",
         "views/res_config_settings_views.xml",
         "views/res_config_settings_chatter_views.xml",
+        "views/res_config_settings_callcentre_views.xml",
         "views/res_partner_views.xml",
         "views/crm_lead_views.xml",
         "views/teleum_account_recordings_views.xml",

@@ -20,3 +20,6 @@ for user in demo["salespeople"]:
     lines = env["teleum.sip"].search([("user_id", "=", user.id)]).mapped("num")
     print(f"DEMO  {user.login} / {user.login}   {user.name}, salesperson (own calls), SIP line {', '.join(lines)}")
 print(f"DEMO  {demo['manager'].login} / {demo['manager'].login}   {demo['manager'].name}, telephony manager")
+leader = demo["leader"]
+print(f"DEMO  {leader.login} / {leader.login}   {leader.name}, team leader (team calls: "
+      f"{', '.join(demo['teams'].filtered(lambda t: t.user_id == leader).member_ids.mapped('name'))})")

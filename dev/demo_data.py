@@ -4,8 +4,9 @@ Built from what the Teleum account (the sandbox) has, before its first sync, so 
 finds contacts, leads and agents: customers with the account's most frequent callers' numbers,
 typed the way people type them, a company with two contacts, open leads for callers who are not
 contacts; a salesperson per SIP line (e-mail = the line's, so the first sync gives them their
-line; or, with ``assign_lines=False``, an e-mail of their own, for a manager to assign the line)
-and a telephony manager. Idempotent: people already there are reused.
+line; or, with ``assign_lines=False``, an e-mail of their own, for a manager to assign the line),
+a telephony manager, a team leader who sees her team's calls, two sales teams, and a caller on the
+phone blacklist. Idempotent: people already there are reused.
 """
 
 from collections import Counter
@@ -62,11 +63,15 @@ def build_demo(env, account, assign_lines=True):
                              ["sales_team.group_sale_salesman", "teleum_telephony.group_teleum_own"])
     manager = _user(env, "manager", "Светлана Орлова", "manager@sales.example.org",
                     ["sales_team.group_sale_manager", "teleum_telephony.group_teleum_manager"])
+    leader = _user(env, "nadia", "Надежда Егорова", "nadia@sales.example.org",
+                   ["sales_team.group_sale_salesman", "teleum_telephony.group_teleum_team"])
+    teams = _teams(env, salespeople, leader, manager)
 
     Partner = env["res.partner"].sudo()
     company = Partner.search([("name", "=", "ООО «Балтийские окна»"), ("is_company", "=", True)], limit=1)
     if company:
-        return {"salespeople": salespeople, "manager": manager, "company": company}
+        return {"salespeople": salespeople, "manager": manager, "leader": leader, "teams": teams,
+                "company": company}
     ours = {n.number for n in client.get_connected_numbers()} | {s.num for s in sips}
     callers = frequent_callers(client, account._calls_months(), ours)
     ru = env.ref("base.ru").id
@@ -94,8 +99,27 @@ def build_demo(env, account, assign_lines=True):
          "country_id": ru}
         for i, subject in enumerate(subjects) if 7 + i < len(callers)
     ])
-    return {"salespeople": salespeople, "manager": manager, "company": company,
-            "contacts": contacts | customers, "leads": leads}
+    # a spam caller: on Odoo's phone blacklist, its calls are imported and make nothing else
+    blacklisted = callers[10] if len(callers) > 10 else False
+    if blacklisted:
+        env["phone.blacklist"].sudo()._add(["+" + blacklisted])
+    return {"salespeople": salespeople, "manager": manager, "leader": leader, "teams": teams, "company": company,
+            "contacts": contacts | customers, "leads": leads, "blacklisted": blacklisted}
+
+
+def _teams(env, salespeople, leader, manager):
+    """Two sales teams: «Север» (Elena and Ivan, led by Nadia, who sees their calls: Team Calls)
+    and «Юг» (the other salespeople, led by the manager)."""
+    Team = env["crm.team"].sudo()
+    north_members = salespeople.filtered(lambda u: u.login in ("elena", "ivan"))
+    teams = Team
+    for name, user, members in (("Отдел продаж «Север»", leader, north_members),
+                                ("Отдел продаж «Юг»", manager, salespeople - north_members)):
+        team = Team.search([("name", "=", name)], limit=1)
+        if not team:
+            team = Team.create({"name": name, "user_id": user.id, "member_ids": [(6, 0, members.ids)]})
+        teams |= team
+    return teams
 
 
 def add_missed_calls_day(account, demo, now=None):

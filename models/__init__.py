@@ -3,12 +3,16 @@ from . import teleum_binding_mixin
 from . import teleum_type_label_mixin
 from . import teleum_write_through_mixin
 from . import crm_lead
+from . import crm_team
+from . import crm_team_member
 from . import digest_digest
+from . import mail_activity
 from . import mail_message
 from . import mail_thread
 from . import res_company
 from . import res_config_settings
 from . import res_partner
+from . import res_users
 from . import teleum_account
 from . import teleum_call
 from . import teleum_call_listing

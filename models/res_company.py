@@ -20,6 +20,10 @@ class ResCompany(models.Model):
     teleum_callback_target = fields.Integer(
         "Return missed calls within", default=15, required=True,
         help="Minutes: a missed call returned within this time counts as returned in time in the calls analysis.")
+    teleum_assign_salesperson = fields.Boolean(
+        "Salesperson from the first answered call", default=True,
+        help="A contact or an open lead with no salesperson gets the agent who answered its first call. "
+             "An existing salesperson is never replaced.")
 
     def write(self, vals):
         res = super().write(vals)

@@ -19,6 +19,7 @@ class ResConfigSettings(models.TransientModel):
     teleum_account_id = fields.Many2one("teleum.account", compute="_compute_teleum_account")
     teleum_chatter_calls = fields.Selection(related="company_id.teleum_chatter_calls", readonly=False)
     teleum_callback_target = fields.Integer(related="company_id.teleum_callback_target", readonly=False)
+    teleum_assign_salesperson = fields.Boolean(related="company_id.teleum_assign_salesperson", readonly=False)
     teleum_api_url = fields.Char("Teleum API URL")
     teleum_login = fields.Char("Teleum e-mail")
     teleum_password = fields.Char("Teleum password")

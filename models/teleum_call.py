@@ -90,6 +90,14 @@ class TeleumCall(models.Model):
     number_id = fields.Many2one("teleum.number", "Teleum number", readonly=True)
     sip_id = fields.Many2one("teleum.sip", "SIP line", readonly=True)
     user_id = fields.Many2one("res.users", "Agent")  # indexed with the date in init()
+    # An internal call is the answering line's (user_id); the colleague who placed it sees it too
+    # (own-calls rule, "My calls"). One row still: the analysis counts it once, for user_id.
+    caller_user_id = fields.Many2one("res.users", "Placed by", readonly=True,  # partial index in init()
+                                     help="For an internal call: the agent of the line that placed it.")
+    blacklisted = fields.Boolean(
+        readonly=True, aggregator=None,  # partial index in init()
+        help="The other party's number was on the phone blacklist when the call was imported: the call "
+             "made no call-back, lead, note or ticket.")
     partner_id = fields.Many2one("res.partner", "Contact")  # indexed with the date in init()
     recording_id = fields.Many2one("teleum.recording", "Recording", readonly=True)
     has_recording = fields.Boolean(compute="_compute_has_recording", store=True, precompute=True)
@@ -161,6 +169,17 @@ class TeleumCall(models.Model):
         cr.execute(
             "CREATE INDEX IF NOT EXISTS teleum_call_user_idx ON teleum_call "
             "(user_id, call_date DESC) INCLUDE (company_id) WHERE user_id IS NOT NULL"
+        )
+        # The own-calls rule's other half (internal calls placed: caller_user_id = uid) and the
+        # team rule's, newest first; only internal calls have one, so the index stays small.
+        cr.execute(
+            "CREATE INDEX IF NOT EXISTS teleum_call_caller_user_idx ON teleum_call "
+            "(caller_user_id, call_date DESC) INCLUDE (company_id) WHERE caller_user_id IS NOT NULL"
+        )
+        # The Blacklisted filter, newest first (few calls: a small partial index).
+        cr.execute(
+            "CREATE INDEX IF NOT EXISTS teleum_call_blacklisted_idx ON teleum_call (call_date DESC) "
+            "INCLUDE (company_id) WHERE blacklisted"
         )
         # The Missed filter, newest first (a boolean alone is not selective).
         cr.execute(
@@ -325,6 +344,7 @@ class TeleumCall(models.Model):
             "sips": {s.num: (s.id, s.user_id.id) for s in sips},
             "country": (country.code or "RU", country.phone_code or 7) if country else ("RU", 7),
             "tz": pytz.timezone(account.timezone or "Europe/Moscow"),
+            "blacklist": self._teleum_blacklist_keys(account.company_id),
             # recordings waiting for their call (teleum.recording._unpaired), set per month by the pager
             "recordings": {},
         }
@@ -443,11 +463,30 @@ class TeleumCall(models.Model):
             "number_id": number_id or False,
             "sip_id": sip[0] if sip else False,
             "user_id": sip[1] if sip and sip[1] else False,
+            "caller_user_id": self._caller_user(direction, src, sips, sip),
+            "blacklisted": bool(remote) and remote in ctx.get("blacklist", ()),
             "fingerprint": fp,
             "occurrence": occ,
             "parse_error": row.error or False,
             "raw": json.dumps(row.raw, ensure_ascii=False, default=str) if row.error else False,
         }
+
+    @api.model
+    def _caller_user(self, direction, src, sips, sip):
+        """The agent who placed an internal call (its line's user), unless the answering line's own."""
+        caller = sips.get(src) if direction == "internal" else None
+        if not caller or not caller[1] or (sip and caller[1] == sip[1]):
+            return False
+        return caller[1]
+
+    @api.model
+    def _teleum_blacklist_keys(self, company):
+        """The number keys of Odoo's phone blacklist (phone.blacklist, numbers in E.164 with '+'),
+        read once per import: the calls with them are marked ``blacklisted``."""
+        country = company.country_id
+        args = (country.code or "RU", country.phone_code or 7) if country else ("RU", 7)
+        numbers = self.env["phone.blacklist"].sudo().search_read([("number", "!=", False)], ["number"])
+        return {key for key in (normalize_phone(n["number"], *args) for n in numbers) if key}
 
     @api.model
     def _match_partners(self, vals_list, account):
@@ -479,17 +518,21 @@ class TeleumCall(models.Model):
         """
         calls = select(self, ("remote_number", "call_date"), lambda number, date: number and date)
         calls._teleum_link_returns()  # the missed calls these calls return, and their delays
+        # a blacklisted number's calls are kept, and make no lead, note, salesperson or call-back
+        wanted = select(calls, ("blacklisted",), lambda blacklisted: not blacklisted)
         companies = self.company_id
         for company in companies:
             company_calls = calls if len(companies) == 1 else select(
                 calls, ("company_id",), lambda company_id, company=company: company_id == company.id)
             company_calls._teleum_link_leads(company)
-            company_calls._teleum_auto_leads(company)
+            company_wanted = select(company_calls, ("blacklisted",), lambda blacklisted: not blacklisted)
+            company_wanted._teleum_auto_leads(company)
+            company_wanted._teleum_assign_salespeople(company)
             if settle:
                 company_calls._teleum_callbacks(company, self._teleum_pop_pending(company))
             else:
                 company_calls._teleum_defer_callbacks(company)
-        calls._teleum_post_notes()  # notes in the leads' and contacts' chatter
+        wanted._teleum_post_notes()  # notes in the leads' and contacts' chatter
         return True
 
     # ------------------------------------------------------------------ import: returns of missed calls
@@ -592,10 +635,63 @@ class TeleumCall(models.Model):
                 {"callback_in_target": True})
             Call.search(base + [("callback_delay", ">", limit), ("callback_in_target", "=", True)]).write(
                 {"callback_in_target": False})
+    def _teleum_assign_salespeople(self, company):
+        """A contact, or an open lead, with no salesperson gets the agent of its first answered call
+        (``res.company.teleum_assign_salesperson``). A salesperson already there is never replaced.
+
+        Only the calls of the call-back window do it (a first import of months of history changes
+        no salesperson), but "first" is over the whole history: one query for the page's callers.
+        """
+        if not company.teleum_assign_salesperson:
+            return
+        answered = select(self._teleum_recent(), ("status", "user_id", "partner_id", "lead_id", "direction"),
+                          lambda status, user, partner, lead, direction: status == "answered" and user
+                          and (partner or lead) and direction != "internal")
+        if not answered:
+            return
+        partners = answered.partner_id.sudo().filtered(lambda p: not p.user_id)
+        Lead = self.env["crm.lead"].sudo()
+        leads = Lead.search([
+            "|", ("id", "in", answered.lead_id.ids), ("partner_id", "in", answered.partner_id.ids),
+            ("user_id", "=", False), ("company_id", "in", [False, company.id]),
+            "|", ("stage_id", "=", False), ("stage_id.is_won", "=", False),  # open: not won (lost ones are archived)
+        ]) if answered.lead_id or answered.partner_id else Lead
+        if not partners and not leads:
+            return
+        # the agent of each caller's first answered call: by contact, else by lead
+        self.env["teleum.call"].flush_model(["partner_id", "lead_id", "user_id", "status", "direction",
+                                             "blacklisted", "call_date"])
+        wanted_partners = set(partners.ids) | set(leads.partner_id.ids)
+        wanted_leads = [lead.id for lead in leads if not lead.partner_id]
+        self.env.cr.execute(
+            """SELECT DISTINCT ON (coalesce(partner_id, 0), CASE WHEN partner_id IS NULL THEN lead_id END)
+                      partner_id, lead_id, user_id
+                 FROM teleum_call
+                WHERE (partner_id = ANY(%(partners)s) OR (partner_id IS NULL AND lead_id = ANY(%(leads)s)))
+                  AND company_id = %(company)s AND status = 'answered' AND user_id IS NOT NULL
+                  AND direction <> 'internal' AND blacklisted IS NOT TRUE
+             ORDER BY coalesce(partner_id, 0), CASE WHEN partner_id IS NULL THEN lead_id END, call_date, id""",
+            {"partners": list(wanted_partners), "leads": wanted_leads, "company": company.id})
+        by_partner, by_lead = {}, {}
+        for partner_id, lead_id, user_id in self.env.cr.fetchall():
+            if partner_id:
+                by_partner[partner_id] = user_id
+            else:
+                by_lead[lead_id] = user_id
+        groups = {}  # (model, user id): records, one write per salesperson
+        for partner in partners:
+            if by_partner.get(partner.id):
+                groups.setdefault(("res.partner", by_partner[partner.id]), []).append(partner.id)
+        for lead in leads:
+            user_id = by_partner.get(lead.partner_id.id) if lead.partner_id else by_lead.get(lead.id)
+            if user_id:
+                groups.setdefault(("crm.lead", user_id), []).append(lead.id)
+        for (model, user_id), ids in groups.items():
+            self.env[model].sudo().browse(ids).write({"user_id": user_id})
 
     def _teleum_defer_callbacks(self, company):
-        recent = select(self._teleum_recent(), ("missed", "status", "partner_id", "lead_id"),
-                        lambda missed, status, partner, lead: missed or (status == "answered" and (partner or lead)))
+        recent = select(self._teleum_recent(), ("missed", "status"),
+                        lambda missed, status: missed or status == "answered")
         keys = list(set(recent.mapped("remote_number")))
         if keys:
             self.env.cr.execute(
@@ -658,32 +754,40 @@ class TeleumCall(models.Model):
     def _teleum_callbacks(self, company, deferred=()):
         """A missed inbound call asks for a call-back, once per caller; a later answered call closes it.
 
+        A known caller's call-back is held by their contact or lead (``_teleum_callback_targets``);
+        an unknown caller's by the Teleum number they called, marked with their number
+        (``mail.activity.teleum_caller_key``) and moved to the contact or lead made for it later.
+        A blacklisted number's missed calls ask for none.
         ``deferred``: numbers of earlier pages of this import whose call-backs were left to this one.
         """
         callback = self.env.ref("teleum_telephony.mail_activity_type_call_back", raise_if_not_found=False)
         if not callback:
             return
-        recent_missed = select(self._teleum_recent(), ("missed",), bool)
-        answered = select(self, ("status", "partner_id", "lead_id"),
-                          lambda status, partner, lead: status == "answered" and (partner or lead))
+        recent_missed = select(self._teleum_recent(), ("missed", "blacklisted"),
+                               lambda missed, blacklisted: missed and not blacklisted)
+        answered = select(self, ("status",), lambda status: status == "answered")
         # Only numbers that may open or close a call-back are worth a look at their history: a
-        # recent missed call, or an answered call of a contact/lead with an open call-back. On a
-        # first import of old history that is usually none, and nothing is queried.
+        # recent missed call, or an answered call of a caller with an open call-back. On a first
+        # import of old history that is usually none, and nothing is queried.
         keys = set(recent_missed.mapped("remote_number")) | set(deferred)
         if answered:
+            known = select(answered, ("partner_id", "lead_id"), lambda partner, lead: partner or lead)
             open_acts = self.env["mail.activity"].sudo().search_read(
-                [("activity_type_id", "=", callback.id), "|",
-                 "&", ("res_model", "=", "res.partner"), ("res_id", "in", answered.partner_id.ids),
-                 "&", ("res_model", "=", "crm.lead"), ("res_id", "in", answered.lead_id.ids)],
-                ["res_model", "res_id"])
+                [("activity_type_id", "=", callback.id), "|", "|",
+                 "&", ("res_model", "=", "res.partner"), ("res_id", "in", known.partner_id.ids),
+                 "&", ("res_model", "=", "crm.lead"), ("res_id", "in", known.lead_id.ids),
+                 ("teleum_caller_key", "in", list(set(answered.mapped("remote_number"))))],
+                ["res_model", "res_id", "teleum_caller_key"])
             targets = {(a["res_model"], a["res_id"]) for a in open_acts}
-            keys |= {c.remote_number for c in answered
+            keys |= {a["teleum_caller_key"] for a in open_acts if a["teleum_caller_key"]}
+            keys |= {c.remote_number for c in known
                      if ("res.partner", c.partner_id.id) in targets or ("crm.lead", c.lead_id.id) in targets}
         keys = list(keys)
         if not keys:
             return
         # What the whole history says about each number: was the last word a missed call?
-        self.env["teleum.call"].flush_model(["remote_number", "call_date", "missed", "status", "company_id"])
+        self.env["teleum.call"].flush_model(["remote_number", "call_date", "missed", "status", "company_id",
+                                             "blacklisted"])
         # Two short backward walks of the (remote_number, call_date) index per number, rather than
         # aggregating a frequent caller's whole history at every page.
         self.env.cr.execute(
@@ -691,7 +795,7 @@ class TeleumCall(models.Model):
                  FROM unnest(%(keys)s::varchar[]) AS k(key)
             LEFT JOIN LATERAL (SELECT c.id, c.call_date FROM teleum_call c
                                 WHERE c.remote_number = k.key AND c.call_date IS NOT NULL
-                                  AND c.company_id = %(company)s AND c.missed
+                                  AND c.company_id = %(company)s AND c.missed AND c.blacklisted IS NOT TRUE
                              ORDER BY c.call_date DESC LIMIT 1) m ON true
             LEFT JOIN LATERAL (SELECT c.id, c.call_date FROM teleum_call c
                                 WHERE c.remote_number = k.key AND c.call_date IS NOT NULL
@@ -706,7 +810,7 @@ class TeleumCall(models.Model):
             if key in deferred:  # their calls are on earlier pages: the latest ones stand for them
                 earlier.update(i for i in (missed_id, answered_id) if i)
         calls = self | self.browse(earlier)
-        recent_missed = calls._teleum_recent().filtered("missed")
+        recent_missed = calls._teleum_recent().filtered(lambda c: c.missed and not c.blacklisted)
         to_close, to_open = set(), {}
         for key, (missed, answered_at) in last.items():
             if answered_at and (not missed or answered_at > missed):
@@ -731,44 +835,107 @@ class TeleumCall(models.Model):
             for act in Activity.search(expression.AND([[("activity_type_id", "=", callback.id)], domain])):
                 existing.setdefault((act.res_model, act.res_id), Activity)
                 existing[(act.res_model, act.res_id)] |= act
+        # the unknown callers' call-backs, held by our numbers: by caller
+        by_caller = {}
+        for act in Activity.search([("activity_type_id", "=", callback.id), ("res_model", "=", "teleum.number"),
+                                    ("teleum_caller_key", "in", list(set(to_open) | to_close))]):
+            by_caller[act.teleum_caller_key] = by_caller.get(act.teleum_caller_key, Activity) | act
         # close: the caller was reached
         done = Activity
         for key in to_close:
-            done |= existing.get(records.get(key), Activity)
+            done |= existing.get(records.get(key), Activity) | by_caller.get(key, Activity)
         if done:
             done.action_feedback(feedback=_("Done by itself: a later call with this number was answered."))
         # open: one activity per caller, for the agent who should have answered
         vals_list = []
         for key, call in to_open.items():
             target = records.get(key)
-            if not target or existing.get(target):
-                continue
-            user = call._teleum_callback_user(self.env[target[0]].sudo().browse(target[1]))
+            if target:
+                if existing.get(target):
+                    continue
+                holder = self.env[target[0]].sudo().browse(target[1])
+            else:  # an unknown caller: on the number they called
+                if by_caller.get(key) or not call.number_id:
+                    continue
+                holder = call.number_id.sudo()
+                target = (holder._name, holder.id)
+            user = call._teleum_callback_user(holder)
             if not user:
                 _logger.debug("Missed call from %s: nobody to call back", key)
                 continue
-            # in the assignee's language and time zone, as the interface shows them the call
-            env = self.with_context(lang=user.lang).env
-            vals_list.append({
-                "activity_type_id": callback.id,
-                "res_model_id": self.env["ir.model"]._get_id(target[0]),
-                "res_id": target[1],
-                "user_id": user.id,
-                "summary": env._("Missed call from %(number)s", number=format_phone(key)),
-                "note": env._("Missed call on %(date)s to %(line)s.",
-                              date=format_datetime(env, call.call_date, tz=user.tz or call.account_id.timezone,
-                                                   dt_format=False, lang_code=user.lang),
-                              line=call.number_id.display_name or call.dst or ""),
-                "date_deadline": fields.Date.context_today(self),
-            })
-            existing[target] = True
-        if vals_list:
-            Activity.create(vals_list)
+            vals_list.append(call._teleum_callback_values(callback, target, user, key))
+            if holder._name == "teleum.number":
+                by_caller[key] = True
+            else:
+                existing[target] = True
+        # Odoo subscribes each assignee to each record of a batch, and a batch naming one record
+        # twice for one user (two callers of one number) inserts that follower twice: one batch
+        # per repetition.
+        batches, seen = [], {}
+        for vals in vals_list:
+            holder = (vals["res_model_id"], vals["res_id"], vals["user_id"])
+            seen[holder] = seen.get(holder, -1) + 1
+            if seen[holder] == len(batches):
+                batches.append([])
+            batches[seen[holder]].append(vals)
+        for batch in batches:
+            Activity.create(batch)
+
+    def _teleum_callback_values(self, callback, target, user, key):
+        """The call-back activity of this missed call, held by ``target`` (model, id), for ``user``."""
+        self.ensure_one()
+        # in the assignee's language and time zone, as the interface shows them the call
+        env = self.with_context(lang=user.lang).env
+        note = env._("Missed call on %(date)s to %(line)s.",
+                     date=format_datetime(env, self.call_date, tz=user.tz or self.account_id.timezone,
+                                          dt_format=False, lang_code=user.lang),
+                     line=self.number_id.display_name or self.dst or "")
+        if target[0] == "teleum.number":  # an unknown caller: the call offers to make them a contact or lead
+            note = Markup('<p>%s</p><p><a href="/odoo/teleum.call/%d">%s</a></p>') % (
+                note, self.id, env._("Open the call to create a contact or a lead"))
+        return {
+            "activity_type_id": callback.id,
+            "res_model_id": self.env["ir.model"]._get_id(target[0]),
+            "res_id": target[1],
+            "user_id": user.id,
+            "teleum_caller_key": key,
+            "summary": env._("Missed call from %(number)s", number=format_phone(key)),
+            "note": note,
+            "date_deadline": fields.Date.context_today(self),
+        }
+
+    @api.model
+    def _teleum_adopt_callbacks(self, records):
+        """The unknown callers' call-backs held by our numbers move to the contacts or leads
+        ``records`` now made for (or given) those numbers: the call-back follows the caller."""
+        by_key = {}
+        keys = [f for f in ("teleum_phone_key", "teleum_mobile_key") if f in records._fields]
+        if "active" in records._fields:
+            records = records.filtered("active")
+        for record in records.sudo():  # the keys are for internal users; a portal sign-up may get here
+            for key in (record[fname] for fname in keys):
+                if key:
+                    by_key.setdefault(key, record)
+        if not by_key:
+            return
+        callback = self.env.ref("teleum_telephony.mail_activity_type_call_back", raise_if_not_found=False)
+        if not callback:
+            return
+        acts = self.env["mail.activity"].sudo().search([
+            ("activity_type_id", "=", callback.id), ("res_model", "=", "teleum.number"),
+            ("teleum_caller_key", "in", list(by_key))])
+        moves = {}  # record: its callers' call-backs
+        for act in acts:
+            record = by_key[act.teleum_caller_key]
+            moves[record] = moves.get(record, acts.browse()) | act
+        for record, moved in moves.items():
+            moved.write({"res_model_id": self.env["ir.model"]._get_id(record._name), "res_id": record.id})
 
     def _teleum_callback_targets(self):
         """{caller's number key: (model, res_id)}: the record that holds each caller's call-back
         activity (the contact, else the lead). Hook: the helpdesk bridge points a caller with an
-        open ticket to the ticket."""
+        open ticket to the ticket. A caller missing here is unknown: their call-back goes to the
+        Teleum number they called."""
         records = {}
         for call in self:
             if call.remote_number in records:
@@ -780,7 +947,11 @@ class TeleumCall(models.Model):
         return records
 
     def _teleum_callback_user(self, record):
-        """Who calls back the caller of this missed call, the activity being held by ``record``."""
+        """Who calls back the caller of this missed call, the activity being held by ``record``: for
+        an unknown caller (``record`` is the Teleum number), the number's responsible user, else
+        the agent of the line that rang, else the salesperson of the number's automatic leads."""
+        if record._name == "teleum.number":
+            return record.callback_user_id or self.user_id or record.lead_user_id
         return (self.user_id or record.user_id or
                 (record._name == "res.partner" and record.commercial_partner_id.user_id) or
                 self.number_id.lead_user_id)

@@ -91,12 +91,16 @@ class TeleumCallHolderMixin(models.AbstractModel):
         records = super().create(vals_list)
         if any(vals.get(fname) for vals in vals_list for fname in self._teleum_number_fields):
             records._teleum_link_calls()
+        # unknown callers' call-backs follow them to their new record (whatever gave the number:
+        # "Create contact" from a call gives it as a default, not in vals_list)
+        self.env["teleum.call"]._teleum_adopt_callbacks(records)
         return records
 
     def write(self, vals):
         res = super().write(vals)
         if any(fname in vals for fname in self._teleum_number_fields):
             self._teleum_link_calls()
+            self.env["teleum.call"]._teleum_adopt_callbacks(self)
         return res
 
     # ------------------------------------------------------------------ actions

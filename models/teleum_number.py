@@ -5,7 +5,8 @@ from ..tools import format_phone, normalize_phone
 
 class TeleumNumber(models.Model):
     _name = "teleum.number"
-    _inherit = ["teleum.binding.mixin", "mail.thread"]
+    # activities: the call-backs of unknown callers of this number (see teleum.call._teleum_callbacks)
+    _inherit = ["teleum.binding.mixin", "mail.thread", "mail.activity.mixin"]
     _description = "Teleum Number"
     _order = "number"
     _rec_name = "number_formatted"
@@ -22,6 +23,11 @@ class TeleumNumber(models.Model):
                                help="An inbound call from a number that matches no contact creates a lead.")
     lead_team_id = fields.Many2one("crm.team", "Sales team", check_company=True)
     lead_user_id = fields.Many2one("res.users", "Salesperson")
+    callback_user_id = fields.Many2one(
+        "res.users", "Calls back unknown callers", check_company=True,
+        help="Who gets the call-back of a missed call from a number that is no contact nor lead. Empty: "
+             "the agent of the line that rang, else the salesperson of the automatic leads. Give it to "
+             "someone who sees the calls of this number (Team or All Calls) so that they can open them.")
 
     _sql_constraints = [
         ("number_account_uniq", "unique(account_id, number)", "A number is connected once per account."),

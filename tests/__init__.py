@@ -3,6 +3,7 @@ from . import (
     test_agents_recordings,
     test_call_listing,
     test_call_returns,
+    test_callcentre,
     test_chatter_notes,
     test_crm,
     test_faults,

@@ -53,6 +53,27 @@ class TestTourRoles(TeleumCase, HttpCase):
         self.assertTrue(calls.filtered("missed"))
         self.assertLessEqual(max(calls.mapped("call_date")), fields.Datetime.now(), "no call in the future")
 
+    def test_demo_team_and_blacklist(self):
+        """The demo's team leader sees her team's calls (Elena's) and not the other team's (Sergey's);
+        the demo's spam caller is imported, marked, and asked nobody to call back."""
+        leader = self.demo["leader"]
+        elena, sergey = self.line("101").user_id, self.line("103").user_id
+        self.assertEqual((elena.login, sergey.login), ("elena", "sergey"))
+        seen = self.Call.with_user(leader).search([])
+        self.assertTrue(seen.filtered(lambda c: c.user_id == elena), "Elena's calls")
+        self.assertEqual(seen.filtered(lambda c: c.direction != "internal").user_id, elena, "only her team's")
+        for call in seen.filtered(lambda c: c.direction == "internal"):
+            self.assertIn(elena, call.user_id | call.caller_user_id, "an internal call her team placed or answered")
+        self.assertTrue(self.Call.search_count([("user_id", "=", sergey.id)]), "Sergey has calls she does not see")
+        spam = self.Call.search([("remote_number", "=", self.demo["blacklisted"])])
+        self.assertTrue(spam)
+        self.assertTrue(all(spam.mapped("blacklisted")))
+        self.assertFalse(self.env["mail.activity"].search([("teleum_caller_key", "=", self.demo["blacklisted"])]))
+
+    @unittest.skipUnless(HAS_CHROMIUM, "no Chromium (dev/test installs Debian's chromium package)")
+    def test_team_leader_tour(self):
+        self.start_tour(CALLS_URL, "teleum_team_leader_tour", login=self.demo["leader"].login, timeout=120)
+
     @unittest.skipUnless(HAS_CHROMIUM, "no Chromium (dev/test installs Debian's chromium package)")
     def test_roles(self):
         line = self.line("102")

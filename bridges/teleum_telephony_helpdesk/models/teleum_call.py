@@ -101,8 +101,9 @@ class TeleumCall(models.Model):
 
     # ------------------------------------------------------------------ import hooks
     def _after_import(self, *args, **kwargs):
-        # tickets first: a missed call's call-back (in super) then goes to the ticket just opened
-        calls = self.filtered(lambda c: c.remote_number and c.call_date)
+        # tickets first: a missed call's call-back (in super) then goes to the ticket just opened;
+        # a blacklisted number opens none
+        calls = self.filtered(lambda c: c.remote_number and c.call_date and not c.blacklisted)
         for company in calls.company_id:
             calls.filtered(lambda c, company=company: c.company_id == company)._teleum_auto_tickets()
         return super()._after_import(*args, **kwargs)
@@ -150,7 +151,8 @@ class TeleumCall(models.Model):
         """A missed call from a number that matches no contact, to a Teleum number that asks for it,
         opens one ticket per caller (or joins the caller's open ticket)."""
         candidates = self._teleum_recent().filtered(
-            lambda c: c.missed and not c.partner_id and c.number_id.auto_ticket and len(c.remote_number) >= 7)
+            lambda c: c.missed and not c.blacklisted and not c.partner_id and c.number_id.auto_ticket
+            and len(c.remote_number) >= 7)
         if not candidates:
             return
         Ticket = self.env["helpdesk.ticket"].sudo()

@@ -242,6 +242,21 @@ class TestHelpdesk(TeleumCase):
         self.account.action_sync()
         self.assertEqual(self.Ticket.search_count([("teleum_phone_key", "=", "79161120004")]), 2)
 
+    def test_blacklisted_number_opens_no_ticket(self):
+        team = self.env["helpdesk.ticket.team"].create({"name": "Spam-free", "user_ids": [(4, self.agent.id)]})
+        self.number.write({"auto_ticket": True, "ticket_team_id": team.id})
+        self.env["phone.blacklist"].sudo()._add(["+79161120009"])
+        self.add_call("79161120009", minutes_ago=30, rdr="Переадресация на: 101")
+        self.add_call("79161120010", minutes_ago=30, rdr="Переадресация на: 101")
+        self.account.action_sync()
+        spam = self.Call.search([("remote_number", "=", "79161120009")])
+        self.assertTrue(spam.blacklisted, "imported, marked")
+        self.assertFalse(self.Ticket.search([("teleum_phone_key", "=", "79161120009")]), "no ticket")
+        self.assertFalse(spam.sudo().helpdesk_ticket_id)
+        self.assertFalse(self.env["mail.activity"].search([("teleum_caller_key", "=", "79161120009")]),
+                         "no call-back")
+        self.assertTrue(self.Ticket.search([("teleum_phone_key", "=", "79161120010")]), "the other caller's ticket")
+
     def test_history_opens_no_tickets(self):
         self.env["teleum.number"].search([("account_id", "=", self.account.id)]).auto_ticket = True
         old = self.Call.search([("account_id", "=", self.account.id), ("missed", "=", True),

@@ -55,8 +55,9 @@ registry.category("web_tour.tours").add("teleum_salesperson_tour", {
             trigger: ".o_searchview_facet:contains(With recording)",
         },
         {
+            // the facet shows before the list is read again: wait for a list of recorded calls only
             content: "Open one",
-            trigger: ".o_list_view .o_data_row:first td[name=call_date]",
+            trigger: ".o_list_view:not(:has(td[name=has_recording] input:not(:checked))) .o_data_row:first td[name=call_date]",
             run: "click",
         },
         {
