@@ -191,6 +191,13 @@ class TeleumCall(models.Model):
         cr.execute(
             "CREATE INDEX IF NOT EXISTS teleum_call_remote_date_idx ON teleum_call (remote_number, call_date)"
         )
+        # A caller's connected calls by date: the return of a missed call (the first answered call
+        # after it, the one before) and the call-backs' "latest answered call", each one index
+        # probe instead of walking the caller's every call (a frequent caller's missed ones too).
+        cr.execute(
+            "CREATE INDEX IF NOT EXISTS teleum_call_answered_idx ON teleum_call (remote_number, call_date) "
+            "INCLUDE (company_id) WHERE status = 'answered'"
+        )
         # counted for every month at every sync, to tell an unchanged month
         cr.execute(
             "CREATE INDEX IF NOT EXISTS teleum_call_account_month_idx ON teleum_call (account_id, listing_month)"
