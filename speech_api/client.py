@@ -10,8 +10,9 @@ servers, LocalAI, vLLM…) answer the same two calls::
 Every request goes through :meth:`SpeechClient._request`: one timeout, the key in the header only,
 redacted texts, and the answer classified into the typed errors of :mod:`.errors`.
 
-Only a 429 is ever sent again by the client, and only when the server says it will be ready within
-``rate_limit_wait`` seconds: a 429 was not processed, so resending it cannot bill or transcribe
+The client sends a request again only when the server did not process it: after a 429, when the
+server says it will be ready within ``rate_limit_wait`` seconds, and once as plain ``json`` after a
+400 naming ``response_format`` (models that give no segments); neither can bill or transcribe
 twice.  A 5xx or a timeout may have been processed (and billed); the client does not resend it and
 leaves the back-off to its caller (the next run of a scheduled job, for example).
 """
