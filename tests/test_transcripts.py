@@ -241,7 +241,7 @@ class TestTranscripts(TranscriptCase):
         self.assertEqual(self.sent()["total"], 0, "what was sent in the last 24 hours counts")
         sent.transcript_sent_date = fields.Datetime.now() - timedelta(hours=25)
         self.run_cron()
-        self.assertEqual(len(self.sent()["transcribed"]), 2, "the next day, the next two")
+        self.assertEqual(len(self.sent()["transcribed"]), min(2, len(long_calls) - 2), "the next day, the next two")
 
     def test_search_by_a_word_of_the_transcript(self):
         self.run_cron()
@@ -323,10 +323,11 @@ class TestTranscriptPrivacy(TranscriptCase):
         self.company.teleum_chatter_calls = "leads"
         call = self.recorded().filtered(lambda c: c.duration >= 10)[:1]
         lead = self.env["crm.lead"].create({"name": "Caller", "phone": "+" + call.remote_number})
+        before = self.env["teleum.call"].search([]).ids
         self.add_call(call.remote_number, 10, 50)
         self.account.action_sync()
-        new = self.env["teleum.call"].search([("lead_id", "=", lead.id), ("has_recording", "=", True)],
-                                             order="call_date desc", limit=1)
+        new = self.env["teleum.call"].search([("id", "not in", before)])
+        self.assertEqual((len(new), new.lead_id, new.has_recording), (1, lead, True), "the new call, from the lead")
         note = new.sudo().teleum_note_ids
         self.assertEqual(len(note), 1, "the import noted the call")
         self.assertNotIn("o_teleum_note_summary", note.body)
