@@ -111,7 +111,7 @@ class ResPartner(models.Model):
         if not self.env.user.has_group("teleum_telephony.group_teleum_manager"):
             raise AccessError(_("Only telephony managers may erase transcripts."))
         # the calls the manager may read (their companies), as the Calls tab lists them
-        calls = self.env["teleum.call"].search([("partner_id", "child_of", self.id)])
+        calls = self.env["teleum.call"].search(self._teleum_call_domain())
         erased = calls._teleum_erase_transcripts()
         return self.env["teleum.account"]._notify(
             _("Transcripts erased"),
