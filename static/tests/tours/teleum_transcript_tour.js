@@ -17,12 +17,21 @@ const seen = {};
 registry.category("web_tour.tours").add("teleum_transcript_tour", {
     steps: () => [
         {
-            content: "The calls list shows the summary line of a transcribed call",
-            trigger: ".o_list_view .o_data_row td[name=transcript_summary_line]:contains(The customer)",
+            content: "Open the filters",
+            trigger: ".o_searchview_dropdown_toggler",
+            run: "click",
         },
         {
-            content: "Open the call",
-            trigger: ".o_list_view .o_data_row:has(td[name=transcript_summary_line]:contains(The customer)) td[name=call_date]",
+            content: "Her calls with a transcript",
+            trigger: ".o_filter_menu .o_menu_item:contains(With transcript)",
+            run: "click",
+        },
+        {
+            trigger: ".o_searchview_facet:contains(With transcript)",
+        },
+        {
+            content: "Open one",
+            trigger: ".o_list_view .o_data_row:first td[name=call_date]",
             run: "click",
         },
         {
@@ -96,6 +105,9 @@ registry.category("web_tour.tours").add("teleum_transcript_tour", {
         },
         {
             trigger: ".o_searchview_facet:contains(Transcript)",
+        },
+        {
+            trigger: ".o_searchview_facet:contains(With transcript)",
         },
         {
             content: "Only that call is found",
