@@ -164,3 +164,22 @@ def add_missed_calls_day(account, demo, now=None):
                                      "billsecu": str(talk), "billsec": "%02d:%02d" % divmod(talk, 60),
                                      "disposition": status, "rdr": rdr}, timeout=10).raise_for_status()
     return len(calls)
+
+
+def transcribe(env, company, speech_url, key):
+    """Transcripts and summaries of the recorded calls, from the sandbox's speech service
+    (``speech_url``: its base, …/speech/v1). Returns how many calls were handled."""
+    oldest = env["teleum.call"].search([("company_id", "=", company.id), ("call_date", "!=", False)],
+                                       order="call_date", limit=1)
+    first = oldest.call_date.date() if oldest else False  # the whole history
+    company.sudo().write({
+        "teleum_stt_url": speech_url, "teleum_stt_key": key, "teleum_stt_model": "whisper-1",
+        "teleum_summary_model": "gpt-4o-mini", "teleum_stt_language": "ru", "teleum_stt_since": first,
+    })
+    Call, done = env["teleum.call"], 0
+    for _batch in range(100):  # what the scheduled action does over its runs, at once
+        handled, left = Call._teleum_transcribe_company(company, batch=200)
+        done += handled
+        if not handled or not left:
+            break
+    return done

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo import _, api, fields, models
 
 from .teleum_account import _tz_names
@@ -35,12 +37,37 @@ class ResConfigSettings(models.TransientModel):
     teleum_last_sync_new_calls = fields.Integer(related="teleum_account_id.last_sync_new_calls")
     teleum_sync_progress = fields.Char(related="teleum_account_id.sync_progress")
     teleum_slow_notice = fields.Char(related="teleum_account_id.slow_notice")
+    # transcripts of recorded calls: the company's settings (groups follow the company's fields)
+    teleum_stt_url = fields.Char(related="company_id.teleum_stt_url", readonly=False)
+    teleum_stt_key = fields.Char(related="company_id.teleum_stt_key", readonly=False)
+    teleum_stt_model = fields.Char(related="company_id.teleum_stt_model", readonly=False)
+    teleum_stt_language = fields.Selection(related="company_id.teleum_stt_language", readonly=False)
+    teleum_stt_min_seconds = fields.Integer(related="company_id.teleum_stt_min_seconds", readonly=False)
+    teleum_summary_model = fields.Char(related="company_id.teleum_summary_model", readonly=False)
+    teleum_stt_daily_minutes = fields.Integer(related="company_id.teleum_stt_daily_minutes", readonly=False)
+    teleum_stt_retention_days = fields.Integer(related="company_id.teleum_stt_retention_days", readonly=False)
+    teleum_stt_since = fields.Date(related="company_id.teleum_stt_since", readonly=False)
+    teleum_stt_error = fields.Text(related="company_id.teleum_stt_error")
+    teleum_stt_stopped = fields.Boolean(related="company_id.teleum_stt_stopped")
+    teleum_stt_paused_until = fields.Datetime(related="company_id.teleum_stt_paused_until")
+    teleum_stt_sent_minutes = fields.Integer("Minutes sent in the last 24 hours", compute="_compute_teleum_stt_usage")
+    teleum_stt_done_count = fields.Integer("Calls with a transcript", compute="_compute_teleum_stt_usage")
 
     @api.depends("company_id")
     def _compute_teleum_account(self):
         for settings in self:
             settings.teleum_account_id = self.env["teleum.account"].search(
                 [("company_id", "=", settings.company_id.id)], limit=1)
+
+    @api.depends("company_id")
+    def _compute_teleum_stt_usage(self):
+        Call = self.env["teleum.call"].sudo()
+        since = fields.Datetime.now() - timedelta(days=1)
+        for settings in self:
+            company = [("company_id", "=", settings.company_id.id)]
+            [(seconds,)] = Call._read_group(company + [("transcript_sent_date", ">", since)], [], ["duration:sum"])
+            settings.teleum_stt_sent_minutes = round((seconds or 0) / 60)
+            settings.teleum_stt_done_count = Call.search_count(company + [("transcript", "!=", False)])
 
     @api.model
     def get_values(self):
@@ -102,3 +129,10 @@ class ResConfigSettings(models.TransientModel):
         self._compute_teleum_account()
         return {"type": "ir.actions.act_window", "res_model": "teleum.account",
                 "res_id": self.teleum_account_id.id, "view_mode": "form", "views": [(False, "form")]}
+
+    def action_teleum_stt_test(self):
+        """Send a short generated audio with the settings as typed (saved first by the client)."""
+        self.ensure_one()
+        if not self.env.user.has_group("base.group_system"):
+            return False
+        return self.company_id._teleum_stt_test()

@@ -1,4 +1,5 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
 from ..tools import normalize_phone
@@ -102,3 +103,17 @@ class ResPartner(models.Model):
             for key in set(company_calls.mapped("remote_number")):
                 if matched.get(key):
                     company_calls.filtered(lambda c, key=key: c.remote_number == key).partner_id = matched[key]
+
+    def action_teleum_erase_transcripts(self):
+        """Managers, on request: the transcripts and summaries of this contact's calls (a company's
+        contacts' too) emptied, taken out of the chatter notes, and not made again."""
+        self.ensure_one()
+        if not self.env.user.has_group("teleum_telephony.group_teleum_manager"):
+            raise AccessError(_("Only telephony managers may erase transcripts."))
+        # the calls the manager may read (their companies), as the Calls tab lists them
+        calls = self.env["teleum.call"].search(self._teleum_call_domain())
+        erased = calls._teleum_erase_transcripts()
+        return self.env["teleum.account"]._notify(
+            _("Transcripts erased"),
+            _("%(count)s calls with %(name)s no longer have a transcript.", count=len(erased), name=self.display_name),
+            "success")

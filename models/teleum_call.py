@@ -23,7 +23,7 @@ Which pages to read is the pager's job (``teleum.account._sync_calls``).
 import json
 import logging
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytz
 from markupsafe import Markup
@@ -34,10 +34,20 @@ from odoo.osv import expression
 from odoo.tools import format_datetime
 from odoo.tools.mail import generate_tracking_message_id
 
+from ..speech_api import SpeechAudioError, SpeechError, SpeechRateLimitError, SpeechTransientError
+from ..teleum_api import TeleumError
 from ..teleum_api.paging import row_fingerprint
 from ..tools import format_duration, format_phone, normalize_phone
 from ..tools.columns import select
 from ..tools.sql_create import insert_columns, set_based_refusal, sql_create
+from ..tools.transcripts import (
+    MAX_ATTEMPTS,
+    RATE_LIMIT_PAUSE,
+    request_language,
+    retry_delay,
+    segments_value,
+    summary_line,
+)
 
 STATUSES = [
     ("answered", "Answered"),
@@ -51,6 +61,18 @@ DIRECTIONS = [("inbound", "Inbound"), ("outbound", "Outbound"), ("internal", "In
 
 # Calls older than this create no lead and no call-back activity (history imported on the first sync).
 CALLBACK_WINDOW = timedelta(days=3)
+
+TRANSCRIPT_STATES = [
+    ("pending", "Pending"),
+    ("done", "Done"),
+    ("failed", "Failed"),
+    ("skipped", "Skipped"),
+    ("erased", "Erased"),
+]
+# Recordings sent per company and run of the transcripts' scheduled action (it runs again at once
+# while some wait), and the failures in a row (5xx, timeouts) after which a run leaves the rest.
+TRANSCRIPT_BATCH = 20
+TRANSCRIPT_FAILURES_IN_A_ROW = 3
 
 _logger = logging.getLogger(__name__)
 
@@ -151,8 +173,31 @@ class TeleumCall(models.Model):
         readonly=True, copy=False, groups="base.group_system",
         help="The notes this call left in the chatter of its lead and contact.")
 
+    # ------------------------------------------------------------------ transcripts: fields
+    # Filled by the scheduled action _cron_transcribe (methods: "transcripts" below), never by the
+    # import. Readable by whoever reads the call (no groups: the call's rules decide).
+    # trigram: the calls list searched by a word of what was said
+    transcript = fields.Text(readonly=True, copy=False, index="trigram",
+                             help="What was said in the recorded call, as the speech service heard it.")
+    transcript_segments = fields.Json(
+        "Transcript segments", readonly=True, copy=False,
+        help="The transcript by stretches of the recording: [{start, end, text}], seconds from its start.")
+    transcript_summary = fields.Text("Summary", readonly=True, copy=False,
+                                     help="What the customer wanted, what was agreed, the next step.")
+    transcript_summary_line = fields.Char("Summary line", compute="_compute_transcript_summary_line")
+    transcript_state = fields.Selection(
+        TRANSCRIPT_STATES, "Transcript status", readonly=True, copy=False,
+        help="Pending: waiting to be sent (again); Skipped: too short to send; Failed: given up; "
+             "Erased: emptied on request or after the retention period.")
+    transcript_error = fields.Char("Transcript problem", readonly=True, copy=False)
+    transcript_attempts = fields.Integer("Transcript attempts", readonly=True, copy=False, aggregator=None)
+    transcript_retry_at = fields.Datetime("Transcript tried again after", readonly=True, copy=False)
+    transcript_sent_date = fields.Datetime("Sent for transcription", readonly=True, copy=False,
+                                           help="When the recording was last sent (the daily limit counts these).")
+
     def init(self):
         cr = self.env.cr
+        self._teleum_transcript_indexes()
         # Every screen query carries the multi-company rule (company_id IN …): the indexes below
         # INCLUDE company_id so that counts (the list's pager, a contact's button) are read from
         # the index alone, without a visit to each call's row.
@@ -1097,6 +1142,7 @@ class TeleumCall(models.Model):
             "play": env._("Play the recording"),
             "open": env._("Open the call"),
             "result": env._("Result: %(result)s"),
+            "summary": env._("Summary"),
         }
 
     def _teleum_note_body(self, labels=None):
@@ -1116,9 +1162,10 @@ class TeleumCall(models.Model):
         outcome = [labels["result"] % {"result": self.result_id.with_context(lang=self.env.lang).name}
                    if self.result_id else "", self.note or ""]
         outcome = Markup(" · ").join(o for o in outcome if o)
-        return Markup("<p><b>%s</b> · %s<br/>%s%s</p>") % (
+        body = Markup("<p><b>%s</b> · %s<br/>%s%s</p>") % (
             title, Markup(" · ").join(d for d in details if d),
             Markup("%s<br/>") % outcome if outcome else "", Markup(" · ").join(links))
+        return body + self._teleum_note_summary(labels)
 
     def _teleum_rerender_notes(self):
         """The result or note of these calls changed: their chatter notes say it (mail's API, in the
@@ -1156,3 +1203,229 @@ class TeleumCall(models.Model):
             by_body.setdefault(body, []).append(message_id)
         for body, message_ids in by_body.items():
             Message.browse(message_ids).write({"body": body})
+
+    # ------------------------------------------------------------------ transcripts
+    # A scheduled action (_cron_transcribe) sends each recorded call of a company with a speech
+    # service, once, and asks for its summary; refusals stop the company until its settings
+    # change, rate limits pause it, other failures retry the call with back-off. The import never
+    # waits on any of it. Fields: "transcripts: fields" above; settings: res.company.
+
+    def _teleum_transcript_indexes(self):
+        # The scheduled action's "what is left to send", newest first: only the recorded calls not
+        # sent yet (or waiting to be sent again) are in it, so that "nothing left" costs nothing.
+        self.env.cr.execute(
+            "CREATE INDEX IF NOT EXISTS teleum_call_transcript_todo_idx ON teleum_call (company_id, call_date DESC) "
+            "WHERE has_recording AND (transcript_state IS NULL OR transcript_state = 'pending')")
+        # The retention period's "transcripts older than": only the calls holding one.
+        self.env.cr.execute(
+            "CREATE INDEX IF NOT EXISTS teleum_call_transcript_kept_idx ON teleum_call (call_date) "
+            "WHERE transcript IS NOT NULL")
+        # The daily limit's "minutes sent in the last 24 hours": only the calls ever sent.
+        self.env.cr.execute(
+            "CREATE INDEX IF NOT EXISTS teleum_call_transcript_sent_idx ON teleum_call (transcript_sent_date) "
+            "INCLUDE (company_id, duration) WHERE transcript_sent_date IS NOT NULL")
+
+    @api.depends("transcript_summary")
+    def _compute_transcript_summary_line(self):
+        for call in self:
+            call.transcript_summary_line = summary_line(call.transcript_summary) or False
+
+    def _teleum_note_summary(self, labels):
+        """The summary's paragraph of the call's chatter note (nothing until there is one)."""
+        if not self.transcript_summary:
+            return Markup()
+        lines = [line.strip() for line in self.transcript_summary.splitlines() if line.strip()]
+        return Markup('<p class="o_teleum_note_summary"><i>%s:</i> %s</p>') % (
+            labels.get("summary") or self.env._("Summary"), Markup("<br/>").join(lines))
+
+    def _teleum_summary_language(self, company):
+        """The language a summary is written in: the agent's, else the company's (its English name)."""
+        code = self.user_id.lang or company.partner_id.lang or self.env.lang or "en_US"
+        lang = self.env["res.lang"]._lang_get(code)
+        return lang.name if lang else "English"
+
+    @api.model
+    def _cron_transcribe(self):
+        """Scheduled action: transcripts (and summaries) of the recorded calls, company by company."""
+        if self.env["teleum.account"]._is_neutralized():
+            return True
+        cron = self.env["ir.cron"]
+        done = remaining = 0
+        for company in self.env["res.company"].sudo().search([("teleum_stt_url", "!=", False)]):
+            try:
+                company_done, company_left = self._teleum_transcribe_company(company)
+            except Exception:  # one company's bug must not block the others
+                _logger.exception("Transcripts of company %s crashed", company.id)
+                self.env["teleum.account"]._rollback()
+                continue
+            done, remaining = done + company_done, remaining + company_left
+        cron._notify_progress(done=done, remaining=remaining)
+        return True
+
+    @api.model
+    def _teleum_transcript_todo(self, company, now):
+        """The domain of the company's recorded calls waiting to be sent (short ones included)."""
+        domain = [("company_id", "=", company.id), ("has_recording", "=", True),
+                  ("transcript_state", "in", [False, "pending"]),
+                  "|", ("transcript_retry_at", "=", False), ("transcript_retry_at", "<=", now)]
+        if company.teleum_stt_since:
+            domain.append(("call_date", ">=", datetime.combine(company.teleum_stt_since, time.min)))
+        return domain
+
+    @api.model
+    def _teleum_transcribe_company(self, company, batch=TRANSCRIPT_BATCH):
+        """Send up to ``batch`` of the company's waiting recordings; (calls handled, calls left
+        for an immediate next run: 0 when the company is stopped, paused or at its daily limit)."""
+        company = company.sudo()
+        Account = self.env["teleum.account"]
+        self.sudo()._teleum_purge_transcripts(company)
+        Account._commit()
+        now = fields.Datetime.now()
+        if company.teleum_stt_stopped or (company.teleum_stt_paused_until and company.teleum_stt_paused_until > now):
+            return 0, 0
+        if not company.teleum_stt_since:  # a URL given some other way than write(): from today on, as there
+            company.teleum_stt_since = fields.Date.context_today(company)
+        Call = self.sudo()
+        todo = self._teleum_transcript_todo(company, now)
+        short = Call.search(todo + [("duration", "<", company.teleum_stt_min_seconds)], limit=5000)
+        if short:
+            short.write({"transcript_state": "skipped", "transcript_error": False})
+            Account._commit()
+        todo.append(("duration", ">=", company.teleum_stt_min_seconds))
+        budget = None  # seconds of recordings that may still be sent in these 24 hours
+        if company.teleum_stt_daily_minutes > 0:
+            [(sent,)] = Call._read_group([("company_id", "=", company.id),
+                                          ("transcript_sent_date", ">", now - timedelta(days=1))], [], ["duration:sum"])
+            budget = company.teleum_stt_daily_minutes * 60 - (sent or 0)
+        try:
+            client = company._teleum_speech_client()
+        except SpeechError as exc:  # a URL that is no URL
+            company._teleum_stt_refused(exc)
+            return 0, 0
+        done, in_a_row, stop = 0, 0, False
+        with client:
+            for call in Call.search(todo, order="call_date desc, id desc", limit=batch):
+                if budget is not None and call.duration > budget and not call.transcript:
+                    _logger.info("Transcripts of company %s: the daily limit of %s minutes is reached", company.id,
+                                 company.teleum_stt_daily_minutes)
+                    stop = True
+                    break
+                sent_before = call.transcript_sent_date
+                outcome = call._teleum_transcribe(client, company)
+                Account._commit()
+                done += 1
+                if budget is not None and call.transcript_sent_date != sent_before:
+                    budget -= call.duration
+                in_a_row = in_a_row + 1 if outcome == "retry" else 0
+                if outcome == "stop" or in_a_row >= TRANSCRIPT_FAILURES_IN_A_ROW:
+                    stop = True
+                    break
+        return done, 0 if stop else Call.search_count(todo)
+
+    def _teleum_transcribe(self, client, company):
+        """Transcribe this call's recording, then summarise it; what happened: 'done', 'retry'
+        (tried again later), 'failed' (given up), or 'stop' (the company is stopped or paused).
+
+        The transcript is committed as soon as it is there: the recording is never sent again
+        for its summary, which has its own request."""
+        self.ensure_one()
+        call = self.sudo()
+        if not call.transcript:
+            try:
+                audio = call._teleum_transcript_audio()
+            except (TeleumError, UserError) as exc:
+                text = getattr(exc, "message", None) or str(exc.args[0] if exc.args else exc)
+                return call._teleum_transcript_retry(_("The recording could not be fetched from Teleum: %(error)s",
+                                                       error=text))
+            if not audio:
+                call.write({"transcript_state": "failed", "transcript_error": _("The recording is empty.")})
+                return "failed"
+            try:
+                result = client.transcribe(audio, "%s.mp3" % call.recording_id.file_id,
+                                           model=company.teleum_stt_model or "whisper-1",
+                                           language=request_language(company.teleum_stt_language))
+            except SpeechError as exc:
+                return call._teleum_transcript_failed(exc, company, sent=isinstance(exc, SpeechTransientError))
+            call.write({
+                "transcript": result.text or False,
+                "transcript_segments": segments_value(result.segments),
+                "transcript_state": "pending" if company.teleum_summary_model and result.text else "done",
+                "transcript_error": False, "transcript_attempts": 0, "transcript_retry_at": False,
+                "transcript_sent_date": fields.Datetime.now(),
+            })
+            self.env["teleum.account"]._commit()
+        if not (company.teleum_summary_model and call.transcript):
+            return "done"
+        try:
+            summary = client.summarize(call.transcript, model=company.teleum_summary_model,
+                                       language=call._teleum_summary_language(company))
+        except SpeechError as exc:
+            return call._teleum_transcript_failed(exc, company)
+        call.write({"transcript_summary": summary or False, "transcript_state": "done", "transcript_error": False,
+                    "transcript_attempts": 0, "transcript_retry_at": False})
+        call._teleum_rerender_notes()
+        return "done"
+
+    def _teleum_transcript_audio(self):
+        """The recording's bytes: Odoo's copy, else a fresh link from Teleum."""
+        recording = self.recording_id.sudo()
+        if recording.attachment_id:
+            return recording.attachment_id.raw
+        account = recording.account_id
+        return account._download_recording(account._get_client(), recording.file_id)
+
+    def _teleum_transcript_failed(self, exc, company, sent=False):
+        """What a speech-service failure does to this call and its company (see speech_api.errors)."""
+        if isinstance(exc, SpeechRateLimitError):
+            # nothing processed: the call is not counted as tried, the company waits
+            wait = timedelta(seconds=exc.retry_after) if exc.retry_after else RATE_LIMIT_PAUSE
+            company.write({"teleum_stt_paused_until": fields.Datetime.now() + wait})
+            _logger.info("Transcripts of company %s paused for %s: rate limited", company.id, wait)
+            return "stop"
+        text = company._teleum_stt_error_text(exc)
+        if isinstance(exc, SpeechAudioError):
+            self.write({"transcript_state": "failed", "transcript_error": text})
+            return "failed"
+        if not exc.retryable:  # refused (key, model, URL): stop until the settings change
+            company._teleum_stt_refused(exc)
+            return "stop"
+        return self._teleum_transcript_retry(text, exc.retry_after, sent=sent)
+
+    def _teleum_transcript_retry(self, text, retry_after=None, sent=False):
+        """Try again later (each time longer), or give up after MAX_ATTEMPTS."""
+        attempts = self.transcript_attempts + 1
+        vals = {"transcript_attempts": attempts, "transcript_error": text}
+        if sent:  # a timeout or a 5xx may have been processed (and billed): it counts for the daily limit
+            vals["transcript_sent_date"] = fields.Datetime.now()
+        if attempts >= MAX_ATTEMPTS:
+            vals.update(transcript_state="failed", transcript_retry_at=False)
+        else:
+            vals.update(transcript_state="pending",
+                        transcript_retry_at=fields.Datetime.now() + retry_delay(attempts, retry_after))
+        _logger.info("Transcript of call %s: attempt %d failed: %s", self.id, attempts, text)
+        self.write(vals)
+        return "retry"
+
+    def _teleum_erase_transcripts(self):
+        """Empty the transcripts and summaries of these calls (and take the summaries out of their
+        chatter notes); their recordings are not sent (again)."""
+        calls = self.sudo().filtered(lambda c: c.transcript or c.transcript_summary or c.transcript_segments
+                                     or (c.has_recording and c.transcript_state != "erased"))
+        if calls:
+            calls.write({"transcript": False, "transcript_segments": False, "transcript_summary": False,
+                         "transcript_state": "erased", "transcript_error": False, "transcript_retry_at": False})
+            calls._teleum_rerender_notes()
+        return calls
+
+    @api.model
+    def _teleum_purge_transcripts(self, company):
+        """The company's retention period: transcripts of older calls emptied."""
+        days = company.teleum_stt_retention_days
+        if days <= 0:
+            return self.browse()
+        old = self.sudo().search([("company_id", "=", company.id), ("transcript", "!=", False),
+                                  ("call_date", "<", fields.Datetime.now() - timedelta(days=days))])
+        erased = old._teleum_erase_transcripts()
+        if erased:
+            _logger.info("Company %s: %d transcripts past retention emptied", company.id, len(erased))
+        return erased

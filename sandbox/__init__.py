@@ -79,8 +79,13 @@ Judgement calls where the page is silent:
   and 'timeout' after it (so an editForward may have happened although the client saw an error).
   'session' answers SESSION ENDED once without killing the token. Random 5xx are 500 or 502.
 * set_password keeps existing sessions. Recording links are HMAC-signed with a per-instance key.
+
+An OpenAI-compatible speech service (transcriptions whose text derives from the audio's bytes,
+summaries, 429/500/slow/wrong-key faults) is served under ``/speech/v1`` (``sb.speech_url``,
+controlled through ``sb.speech``) or on a port of its own: see ``sandbox/speech.py``.
 """
 
 from .server import TeleumSandbox
+from .speech import SpeechSandbox
 
-__all__ = ["TeleumSandbox"]
+__all__ = ["SpeechSandbox", "TeleumSandbox"]

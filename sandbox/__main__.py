@@ -7,6 +7,7 @@ import threading
 
 from .data import numbered_accounts
 from .server import TeleumSandbox
+from .speech import DEFAULT_KEY, SpeechSandbox
 
 
 def main(argv=None):
@@ -30,19 +31,29 @@ def main(argv=None):
     paging.add_argument("--ignore-start", action="store_true", help="ignore start/limit: the whole month every time")
     paging.add_argument("--late-rows", type=int, default=0,
                         help="insert a late row into the month after each of the next N reportCalls answers")
+    speech = parser.add_argument_group("the OpenAI-compatible speech service (sandbox/speech.py)")
+    speech.add_argument("--speech-port", type=int, help="serve it on a port of its own (0: a free one); "
+                        "default: under /speech/ on the sandbox's port")
+    speech.add_argument("--speech-key", default=DEFAULT_KEY,
+                        help=f"its API key (default {DEFAULT_KEY}; '': none asked)")
     parser.add_argument("--verbose", action="store_true", help="log every request (secrets redacted)")
     args = parser.parse_args(argv)
 
     sandbox = TeleumSandbox(seed=args.seed, months=args.months, calls_per_month=args.calls_per_month,
                             session_ttl=args.session_ttl, session_error_style=args.session_error_style,
                             today=args.today, record_link_ttl=args.record_link_ttl, verbose=args.verbose,
-                            accounts=numbered_accounts(args.accounts))
+                            accounts=numbered_accounts(args.accounts), speech_key=args.speech_key or None)
     sandbox.set_paging(args.cap, args.counts, args.order, args.ignore_start, args.late_rows)
     sandbox.start(args.host, args.port)
     print(f"Teleum sandbox: {sandbox.url}", flush=True)
     for account in sandbox.api.accounts.values():
         print(f"  login {account.email} / {account.password}  (contract {account.contract}, "
               f"vivaid {account.vivaid})")
+    own_speech = None
+    if args.speech_port is not None:
+        own_speech = SpeechSandbox(args.speech_key or None).start(args.host, args.speech_port)
+    speech_url = own_speech.url if own_speech else sandbox.speech_url
+    print(f"  speech service (OpenAI-compatible): {speech_url}  key {args.speech_key or '(none)'}", flush=True)
     if sandbox.paging() != {"cap": 0, "counts": "total", "order": "asc", "ignore_start": False, "late_rows": 0}:
         print(f"  paging: {sandbox.paging()}")
     print(f"  control: {sandbox.base_url}_sandbox/stats  -  Ctrl-C to stop", flush=True)
@@ -55,6 +66,8 @@ def main(argv=None):
     except KeyboardInterrupt:
         pass
     finally:
+        if own_speech:
+            own_speech.stop()
         sandbox.stop()
     return 0
 

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Request, Response
 from .api import SESSION_ENDED, Api, SessionEnded
 from .data import DEFAULT_ACCOUNTS, MSK, external_numbers, recording_bytes
 from .faults import Faults
+from .speech import DEFAULT_KEY, SpeechSandbox
 
 API_PATHS = ("/api/v3/", "/api/v3", "/api/v3/index.php")
 JSON_TYPE = "application/json; charset=utf-8"
@@ -78,7 +79,7 @@ class TeleumSandbox:
     deleted_forward_ttl = _proxy("deleted_forward_ttl", "Seconds a deleted forward stays listed.")
 
     def __init__(self, seed=1, months=3, calls_per_month=200, session_ttl=900, session_error_style="http401",
-                 today=None, accounts=None, record_link_ttl=300, verbose=False):
+                 today=None, accounts=None, record_link_ttl=300, verbose=False, speech_key=DEFAULT_KEY):
         if session_error_style not in ("http401", "body"):
             raise ValueError("session_error_style must be 'http401' or 'body'")
         if months < 0 or calls_per_month < 0:
@@ -97,6 +98,8 @@ class TeleumSandbox:
         self._server = self._thread = None
         self.host = self.port = None
         self._stopping = threading.Event()  # wakes requests sleeping in latency/timeout faults
+        #: the OpenAI-compatible speech service served under /speech (sandbox/speech.py)
+        self.speech = SpeechSandbox(speech_key, stopping=self._stopping)
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -140,6 +143,11 @@ class TeleumSandbox:
     @property
     def url(self):
         return self.base_url + "api/v3/"
+
+    @property
+    def speech_url(self):
+        """Base URL of the speech service (``…/speech/v1``), as a speech-service setting takes it."""
+        return self.base_url + "speech/v1"
 
     # --- Python control API (also served under /_sandbox/) -----------------------------
 
@@ -210,6 +218,10 @@ class TeleumSandbox:
     # --- WSGI --------------------------------------------------------------------------
 
     def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/speech/"):
+            return self.speech(dict(environ, SCRIPT_NAME=environ.get("SCRIPT_NAME", "") + "/speech",
+                                    PATH_INFO=path[len("/speech"):]), start_response)
         request = Request(environ)
         try:
             response = self._route(request)

@@ -24,6 +24,8 @@ from . import (
     test_tour_route_agent,
     test_tour_months,
     test_tour_sync_now,
+    test_transcripts,
+    test_transcripts_tour,
     test_ui_details,
     test_write,
     test_write_through,

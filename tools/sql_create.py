@@ -13,11 +13,12 @@ extensions see it. Tests store the same records both ways and compare the rows.
 """
 
 import io
+import json
 from datetime import datetime
 
 from odoo import models
 
-# Column types copy_converter() renders (with the numbers and booleans, and html).
+# Column types copy_converter() renders (with the numbers and booleans, html and json).
 _PLAIN = ("char", "text", "selection", "many2one", "many2one_reference", "date", "datetime", "reference")
 
 
@@ -62,7 +63,7 @@ def insert_columns(model, vals_list, computes=None):
     if any(f.compute and f.compute not in computes for f in stored.values()):
         return None
     if any(f.translate or f.company_dependent or f.type not in (*_PLAIN, "boolean", "integer", "float", "monetary",
-                                                                 "html")
+                                                                 "html", "json")
            for f in stored.values()):
         return None
     given = set().union(*vals_list)
@@ -110,6 +111,8 @@ def copy_converter(field, record):
         return ident
     if field.type == "datetime":
         return moment
+    if field.type == "json":  # jsonb: an empty value is NULL, as fields.Json writes it
+        return lambda value: json.dumps(value).translate(_COPY_ESCAPES) if value else _NULL
     return general
 
 
